@@ -1,0 +1,284 @@
+"""Manifests (JSON Lines), Kaldi data-dir import, the training dataset, collation and batching.
+
+A manifest line: {"id": str, "audio": path, "duration": seconds, "text": str, "speaker": str}.
+Relative audio paths resolve against the manifest's folder.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import random
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+from torch.utils.data import Dataset, Sampler
+
+from asr.audio import AudioError, Pathlike, duration, load
+from asr.config import FeatureConfig
+from asr.features import Cmvn, Fbank, SpecAugment, speed_perturb
+from asr.text import normalize_text
+from asr.tokenizer import Tokenizer
+
+log = logging.getLogger(__name__)
+
+Seconds = float
+MANIFEST_FIELDS = ("id", "audio", "duration", "text")
+
+
+class ManifestError(ValueError):
+    """A manifest line is malformed; the message names the file and line."""
+
+
+@dataclass(frozen=True)
+class Utterance:
+    id: str
+    audio: Path
+    duration: Seconds
+    text: str
+    speaker: str = ""
+
+    def to_json(self, relative_to: Path | None = None) -> str:
+        audio = self.audio
+        if relative_to is not None:
+            try:
+                audio = audio.relative_to(relative_to)
+            except ValueError:
+                pass
+        fields = {"id": self.id, "audio": str(audio), "duration": round(self.duration, 4), "text": self.text}
+        return json.dumps({**fields, "speaker": self.speaker})
+
+
+def load_manifest(path: Pathlike) -> list[Utterance]:
+    path = Path(path)
+    try:
+        lines = path.read_text().splitlines()
+    except OSError as err:
+        raise ManifestError(f"{path}: cannot read manifest ({err.strerror})") from None
+    utterances = []
+    for number, line in enumerate(lines, 1):
+        if line.strip():
+            utterances.append(_parse_line(line, path, number))
+    if not utterances:
+        raise ManifestError(f"{path}: manifest has no utterances")
+    seen = set()
+    for utt in utterances:
+        if utt.id in seen:
+            raise ManifestError(f"{path}: duplicate utterance id {utt.id!r}")
+        seen.add(utt.id)
+    return utterances
+
+
+def _parse_line(line: str, path: Path, number: int) -> Utterance:
+    where = f"{path}:{number}"
+    try:
+        record = json.loads(line)
+    except json.JSONDecodeError as err:
+        raise ManifestError(f"{where}: not valid JSON ({err.msg})") from None
+    if not isinstance(record, dict):
+        raise ManifestError(f"{where}: expected a JSON object")
+    missing = [f for f in MANIFEST_FIELDS if f not in record]
+    if missing:
+        raise ManifestError(f"{where}: missing field(s) {', '.join(missing)}")
+    try:
+        seconds = float(record["duration"])
+    except (TypeError, ValueError):
+        raise ManifestError(f"{where}: duration {record['duration']!r} is not a number") from None
+    if not seconds > 0:
+        raise ManifestError(f"{where}: duration must be positive, got {seconds}")
+    audio = Path(record["audio"])
+    if not audio.is_absolute():
+        audio = path.parent / audio
+    return Utterance(str(record["id"]), audio, seconds, normalize_text(str(record["text"])), str(record.get("speaker", "")))
+
+
+def write_manifest(utterances: Sequence[Utterance], path: Pathlike) -> None:
+    """Write atomically; audio paths under the manifest's folder are stored relative to it."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    folder = path.parent.resolve()
+    tmp.write_text("".join(u.to_json(folder) + "\n" for u in utterances))
+    tmp.replace(path)
+
+
+def from_kaldi_dir(data_dir: Pathlike) -> list[Utterance]:
+    """Read a Kaldi data dir: `wav.scp` (plain paths only), `text`, optional `utt2spk`."""
+    data_dir = Path(data_dir)
+    wavs = _read_kaldi_table(data_dir / "wav.scp")
+    texts = _read_kaldi_table(data_dir / "text")
+    speakers = _read_kaldi_table(data_dir / "utt2spk") if (data_dir / "utt2spk").exists() else {}
+    utterances = []
+    for utt_id, wav in wavs.items():
+        if wav.rstrip().endswith("|"):
+            raise ManifestError(f"{data_dir / 'wav.scp'}: {utt_id}: piped commands are not supported, only plain paths")
+        if utt_id not in texts:
+            raise ManifestError(f"{data_dir / 'text'}: no transcript for {utt_id}")
+        audio = Path(wav)
+        if not audio.is_absolute():
+            audio = (data_dir / audio) if (data_dir / audio).exists() else audio.resolve()
+        utterances.append(Utterance(utt_id, audio, duration(audio), normalize_text(texts[utt_id]), speakers.get(utt_id, "")))
+    return utterances
+
+
+def _read_kaldi_table(path: Path) -> dict[str, str]:
+    try:
+        lines = path.read_text().splitlines()
+    except OSError as err:
+        raise ManifestError(f"{path}: cannot read ({err.strerror})") from None
+    table = {}
+    for number, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        key, _, value = line.strip().partition(" ")
+        if not value.strip() and path.name != "text":
+            raise ManifestError(f"{path}:{number}: expected '<id> <value>'")
+        table[key] = value.strip()
+    return table
+
+
+def check_audio(utterances: Sequence[Utterance], on_bad_audio: str) -> list[Utterance]:
+    """Read every file's header; a bad one fails the run ("fail") or is reported and dropped ("skip")."""
+    good = []
+    for utt in utterances:
+        try:
+            duration(utt.audio) if utt.audio.is_file() else _missing(utt.audio)
+        except AudioError as err:
+            if on_bad_audio == "fail":
+                raise AudioError(f"{err} (utterance {utt.id}; set train.on_bad_audio=skip to skip such files)") from None
+            log.warning("skipping utterance %s: %s", utt.id, err)
+            continue
+        good.append(utt)
+    return good
+
+
+def _missing(path: Path) -> None:
+    raise AudioError(f"{path}: no such file")
+
+
+@dataclass(frozen=True)
+class Example:
+    """One utterance ready for the model. `features`: (frames, n_mels); `targets`: (tokens,)."""
+
+    id: str
+    features: torch.Tensor
+    targets: torch.Tensor
+
+
+@dataclass(frozen=True)
+class BadExample:
+    """An utterance whose audio failed to decode; the training loop applies the skip/fail policy."""
+
+    id: str
+    error: str
+
+
+class SpeechDataset(Dataset):
+    """Loads audio, computes normalised log-mel features and encodes the transcript."""
+
+    def __init__(self, utterances: Sequence[Utterance], tokenizer: Tokenizer, config: FeatureConfig, cmvn: Cmvn, train: bool) -> None:
+        self.utterances = list(utterances)
+        self.tokenizer = tokenizer
+        self.config = config
+        self.cmvn = cmvn
+        self.train = train
+        self.fbank = Fbank(config.n_mels)
+        self.specaugment = SpecAugment(config) if train and config.specaugment else None
+
+    def __len__(self) -> int:
+        return len(self.utterances)
+
+    def __getitem__(self, index: int) -> Example | BadExample:
+        utt = self.utterances[index]
+        try:
+            samples, _ = load(utt.audio)
+        except AudioError as err:
+            return BadExample(utt.id, str(err))
+        if self.train and self.config.speed_perturb:
+            speed = self.config.speeds[int(torch.randint(len(self.config.speeds), ()))]
+            samples = speed_perturb(samples, speed)
+        with torch.no_grad():
+            features = self.cmvn(self.fbank(samples))
+            if self.specaugment is not None:
+                features = self.specaugment(features)
+        return Example(utt.id, features, torch.tensor(self.tokenizer.encode(utt.text), dtype=torch.long))
+
+
+@dataclass(frozen=True)
+class Batch:
+    """Padded batch. features (batch, frames, n_mels); targets (sum of target lengths,)."""
+
+    ids: list[str]
+    features: torch.Tensor
+    feature_lengths: torch.Tensor
+    targets: torch.Tensor
+    target_lengths: torch.Tensor
+    bad: list[BadExample]
+
+    def pin_memory(self) -> Batch:
+        return Batch(self.ids, self.features.pin_memory(), self.feature_lengths.pin_memory(), self.targets.pin_memory(), self.target_lengths.pin_memory(), self.bad)
+
+
+def collate(items: Sequence[Example | BadExample]) -> Batch:
+    examples = [x for x in items if isinstance(x, Example)]
+    bad = [x for x in items if isinstance(x, BadExample)]
+    if not examples:
+        empty = torch.zeros(0, dtype=torch.long)
+        return Batch([], torch.zeros(0, 1, 1), empty, empty, empty, bad)
+    features = torch.nn.utils.rnn.pad_sequence([x.features for x in examples], batch_first=True)
+    return Batch(
+        ids=[x.id for x in examples],
+        features=features,
+        feature_lengths=torch.tensor([x.features.shape[0] for x in examples]),
+        targets=torch.cat([x.targets for x in examples]),
+        target_lengths=torch.tensor([len(x.targets) for x in examples]),
+        bad=bad,
+    )
+
+
+class DurationBatchSampler(Sampler[list[int]]):
+    """Batches of similar-duration utterances under a padded-seconds budget, shuffled per epoch.
+
+    A batch's cost is its longest utterance times its size (what padding makes the model
+    process). Utterances are sorted by duration with a little per-epoch jitter, packed
+    greedily, and the batch order is shuffled; `set_epoch` makes each epoch differ while
+    the whole sequence stays fixed by `seed`.
+    """
+
+    def __init__(self, durations: Sequence[Seconds], max_seconds: Seconds, shuffle: bool = True, seed: int = 0) -> None:
+        if max_seconds <= 0:
+            raise ValueError("max_seconds must be positive")
+        self.durations = list(durations)
+        self.max_seconds = max_seconds
+        self.shuffle = shuffle
+        self.seed = seed
+        self.epoch = 0
+
+    def set_epoch(self, epoch: int) -> None:
+        self.epoch = epoch
+
+    def batches(self) -> list[list[int]]:
+        rng = random.Random(self.seed * 100_003 + self.epoch)
+        jitter = [rng.uniform(0.95, 1.05) if self.shuffle else 1.0 for _ in self.durations]
+        order = sorted(range(len(self.durations)), key=lambda i: self.durations[i] * jitter[i])
+        batches, current, longest = [], [], 0.0
+        for index in order:
+            longest_if_added = max(longest, self.durations[index])
+            if current and longest_if_added * (len(current) + 1) > self.max_seconds:
+                batches.append(current)
+                current, longest_if_added = [], self.durations[index]
+            current.append(index)
+            longest = longest_if_added
+        if current:
+            batches.append(current)
+        if self.shuffle:
+            rng.shuffle(batches)
+        return batches
+
+    def __iter__(self) -> Iterator[list[int]]:
+        return iter(self.batches())
+
+    def __len__(self) -> int:
+        return len(self.batches())

@@ -1,0 +1,366 @@
+"""Numba kernels of the CTC prefix beam search in `asr/decode/prefix_beam.py` (read its docstring).
+
+Prefixes live in a preallocated tree of arrays (a tuple indexed by the field
+constants below; node 0 is the empty prefix): extending a prefix is O(1) and
+a hypothesis is a node id plus its blank / non-blank log-probs. Hannun et al.
+2014, over the CTC output of Graves et al. 2006.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit
+
+from asr.decode.lexicon import mix64, trie_child
+from asr.decode.lm import lm_logprob10
+
+# Tree fields, indexed by node:
+PARENT, TOKEN, CTX, WNODE, HWNODE, EXT, HWP, PHASH, FRAME, EMIT = range(10)
+# Scalar settings travel as two arrays, `fpar` (float64) and `ipar` (int64), indexed by:
+F_ALPHA_LN10, F_BETA, F_UNK_OFFSET, F_THRESHOLD, F_MIN_LOGPROB, F_LOG_SKIP, F_MAX_GAIN = range(7)
+I_BEAM, I_TOPK, I_SPACE, I_LM, I_LEXICON, I_HOTWORDS, I_UNK, I_EOS = range(8)
+_GOLDEN = 0x9E3779B97F4A7C15  # 2^64 / golden ratio: spreads token ids over the hash
+
+
+def pack_params(
+    *, alpha_ln10, beta, unk_offset, threshold, min_logprob, log_skip, max_gain,
+    beam, topk, space, use_lm, use_lexicon, use_hotwords, unk, eos,
+) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
+    """(fpar, ipar) for the kernels."""
+    fpar, ipar = np.empty(7), np.empty(8, dtype=np.int64)
+    fpar[F_ALPHA_LN10], fpar[F_BETA], fpar[F_UNK_OFFSET], fpar[F_THRESHOLD] = alpha_ln10, beta, unk_offset, threshold
+    fpar[F_MIN_LOGPROB], fpar[F_LOG_SKIP], fpar[F_MAX_GAIN] = min_logprob, log_skip, max_gain
+    ipar[I_BEAM], ipar[I_TOPK], ipar[I_SPACE] = beam, topk, space
+    ipar[I_LM], ipar[I_LEXICON], ipar[I_HOTWORDS] = use_lm, use_lexicon, use_hotwords
+    ipar[I_UNK], ipar[I_EOS] = unk, eos
+    return fpar, ipar
+
+
+def new_tree(capacity: int, ctx_len: int) -> tuple[np.ndarray, ...]:
+    """Per node: parent, token, LM state (capacity, ctx_len), word-trie node, hotword node, LM + bonus
+    score, hotword bonus held, hash of the token sequence, frame it entered the beam, token log-prob then."""
+    return (
+        np.empty(capacity, np.int32), np.empty(capacity, np.int32), np.empty((capacity, ctx_len), np.int32),
+        np.empty(capacity, np.int32), np.empty(capacity, np.int32), np.empty(capacity), np.empty(capacity),
+        np.empty(capacity, np.uint64), np.empty(capacity, np.int32), np.empty(capacity, np.float32),
+    )  # fmt: skip
+
+
+def grow_tree(tree: tuple[np.ndarray, ...], capacity: int) -> tuple[np.ndarray, ...]:
+    grown = new_tree(capacity, tree[CTX].shape[1])
+    for old, new in zip(tree, grown):
+        new[: old.shape[0]] = old
+    return grown
+
+
+def init_root(tree: tuple[np.ndarray, ...], root_ctx: np.ndarray, space_id: int, ipar: np.ndarray) -> None:
+    """The empty prefix. Its token is the space: a space after it leaves the text unchanged."""
+    use_words = ipar[I_LM] or ipar[I_LEXICON]
+    values = (-1, space_id, root_ctx, 0 if use_words else -1, 0 if ipar[I_HOTWORDS] else -1, 0.0, 0.0, 1, -1, 0.0)
+    for field, value in zip(tree, values):
+        field[0] = value
+
+
+@njit(inline="always")
+def _lae(a, b):
+    """log(exp(a) + exp(b))."""
+    if a < b:
+        a, b = b, a
+    if b == -np.inf:
+        return a
+    return a + math.log1p(math.exp(b - a))
+
+
+@njit(inline="always")
+def _extend_hash(h, token):
+    return mix64(h * np.uint64(31) + np.uint64(token + 1) * np.uint64(_GOLDEN)) | np.uint64(1)
+
+
+@njit(inline="always")
+def _worse(score_a, index_a, score_b, index_b):
+    """Candidate a ranks below b: lower score, or equal score and generated later."""
+    return score_a < score_b or (score_a == score_b and index_a > index_b)
+
+
+@njit(inline="always")
+def _sift_down(heap_score, heap_index, n, pos):
+    while True:
+        child = 2 * pos + 1
+        if child >= n:
+            return
+        if child + 1 < n and _worse(heap_score[child + 1], heap_index[child + 1], heap_score[child], heap_index[child]):
+            child += 1
+        if not _worse(heap_score[child], heap_index[child], heap_score[pos], heap_index[pos]):
+            return
+        heap_score[pos], heap_score[child] = heap_score[child], heap_score[pos]
+        heap_index[pos], heap_index[child] = heap_index[child], heap_index[pos]
+        pos = child
+
+
+@njit(inline="always")
+def _sift_up(heap_score, heap_index, pos):
+    while pos > 0:
+        up = (pos - 1) // 2
+        if not _worse(heap_score[pos], heap_index[pos], heap_score[up], heap_index[up]):
+            return
+        heap_score[pos], heap_score[up] = heap_score[up], heap_score[pos]
+        heap_index[pos], heap_index[up] = heap_index[up], heap_index[pos]
+        pos = up
+
+
+@njit(inline="always")
+def _select_tokens(row, topk, min_logprob, selected):
+    """The `topk` best non-blank tokens at or above `min_logprob`, best first (ties: lower id)."""
+    n = 0
+    for c in range(1, row.shape[0]):
+        y = row[c]
+        if y < min_logprob or (n == topk and y <= row[selected[n - 1]]):
+            continue
+        j = n if n < topk else topk - 1
+        while j > 0 and row[selected[j - 1]] < y:
+            selected[j] = selected[j - 1]
+            j -= 1
+        selected[j] = c
+        n = min(n + 1, topk)
+    return n
+
+
+@njit(inline="always")
+def _word_end(node, tree, lm, words, hot, fpar, ipar, out_ctx):
+    """(valid, score) of ending the current word of `node`; writes the LM state after it to out_ctx."""
+    ctx, wnode, hwnode, ext, hwp = tree[CTX], tree[WNODE], tree[HWNODE], tree[EXT], tree[HWP]
+    score = ext[node]
+    wn = wnode[node]
+    wid = words[2][wn] if wn >= 0 else -1
+    if ipar[I_LEXICON] and wid < 0:
+        return False, score  # not a lexicon word
+    if ipar[I_HOTWORDS]:
+        h = hwnode[node]
+        score += (hot[3][h] if h >= 0 else 0.0) - hwp[node]
+    if ipar[I_LM]:
+        if wid < 0:
+            wid = ipar[I_UNK]
+        if wid == ipar[I_UNK] and wn >= 0:
+            score += fpar[F_UNK_OFFSET]  # out of vocabulary, not yet charged
+        score += fpar[F_ALPHA_LN10] * lm_logprob10(lm, ctx[node], wid, out_ctx) + fpar[F_BETA]
+    return True, score
+
+
+@njit(inline="always")
+def _slot(table_key, table_stamp, stamp, key):
+    mask = np.uint64(table_key.shape[0] - 1)
+    s = key & mask
+    while table_stamp[s] == stamp and table_key[s] != key:
+        s = (s + np.uint64(1)) & mask
+    return s
+
+
+@njit(cache=True, nogil=True)
+def advance(logprobs, first_frame, beam_node, beam_pb, beam_pnb, n_beam, tree, n_nodes, lm, words, hot, fpar, ipar):
+    """Run the search over logprobs (frames, vocab), whose first frame is `first_frame` of the utterance.
+
+    Updates the beam and the tree in place; returns (n_beam, n_nodes).
+    The tree must have room for frames * beam_size more nodes.
+    """
+    # The hot loops below use these arrays directly: helper calls taking the tuples, even inlined
+    # ones, cost ~100 ns each in reference counting (measured: 5x slower at beam 8).
+    parent, token, ctx, wnode, hwnode, ext, hwp, phash, frame, emit = tree
+    word_keys, word_children, _ = words
+    hot_keys, hot_children, hot_partial, _ = hot
+    use_lexicon, use_hot, unk_offset = ipar[I_LEXICON] != 0, ipar[I_HOTWORDS] != 0, fpar[F_UNK_OFFSET]
+    n_frames, n_vocab = logprobs.shape
+    n_tokens, beam_size, space = np.int64(n_vocab), ipar[I_BEAM], ipar[I_SPACE]
+    topk = max(1, min(ipar[I_TOPK], n_vocab - 1))
+    threshold, min_logprob = fpar[F_THRESHOLD], fpar[F_MIN_LOGPROB]
+    log_skip, max_gain = fpar[F_LOG_SKIP], fpar[F_MAX_GAIN]
+    n_max = beam_size * (1 + topk)
+    c_node, c_parent, c_token = np.empty(n_max, np.int32), np.empty(n_max, np.int32), np.empty(n_max, np.int32)
+    c_wnode, c_hwnode, c_hash = np.empty(n_max, np.int32), np.empty(n_max, np.int32), np.empty(n_max, np.uint64)
+    c_pb, c_pnb, c_ext = np.empty(n_max), np.empty(n_max), np.empty(n_max)
+    c_hwp, c_score = np.empty(n_max), np.empty(n_max)
+    size = 2
+    while size < 2 * n_max:
+        size *= 2
+    table_key, table_val = np.empty(size, np.uint64), np.empty(size, np.int32)
+    table_stamp = np.zeros(size, np.int64)
+    selected = np.empty(topk, np.int64)
+    heap_score, heap_index, order = np.empty(beam_size), np.empty(beam_size, np.int64), np.empty(beam_size, np.int64)
+    scratch = np.empty(ctx.shape[1], np.int32)
+    for t in range(n_frames):
+        row = logprobs[t]
+        log_blank = np.float64(row[0])
+        if log_blank > log_skip:  # a (nearly) certain blank: only the blank state advances
+            for i in range(n_beam):
+                beam_pb[i] = _lae(beam_pb[i], beam_pnb[i]) + log_blank
+                beam_pnb[i] = -np.inf
+            continue
+        n_sel = _select_tokens(row, topk, min_logprob, selected)
+        stamp = t + 1
+        # 1. every hypothesis stays: a blank, or a repeat of its last token
+        best = -np.inf
+        for i in range(n_beam):
+            node = beam_node[i]
+            e = token[node]
+            c_node[i], c_hash[i], c_ext[i] = node, phash[node], ext[node]
+            c_pb[i] = _lae(beam_pb[i], beam_pnb[i]) + log_blank
+            c_pnb[i] = beam_pnb[i] + row[e] if e >= 0 else -np.inf
+            s = _slot(table_key, table_stamp, stamp, phash[node])
+            table_key[s], table_stamp[s], table_val[s] = phash[node], stamp, i
+            best = max(best, _lae(c_pb[i], c_pnb[i]) + c_ext[i])
+        n_cand = n_beam
+        cutoff = best - threshold
+        # 2. extensions by the selected tokens (best first, so the first too weak ends the loop)
+        for i in range(n_beam):
+            node = beam_node[i]
+            e, pb, base = token[node], beam_pb[i], ext[node]
+            p_any = _lae(pb, beam_pnb[i])
+            for j in range(n_sel):
+                c = selected[j]
+                y = np.float64(row[c])
+                score = (pb if c == e else p_any) + y
+                if score == -np.inf:
+                    continue
+                if score + base + max_gain + 1e-9 < cutoff:
+                    if c == e:
+                        continue
+                    break
+                if c == e and c == space:  # a second space leaves the text as it is
+                    if score + base >= cutoff:
+                        c_pnb[i] = _lae(c_pnb[i], score)
+                    continue
+                h = _extend_hash(phash[node], c)
+                s = _slot(table_key, table_stamp, stamp, h)
+                if table_stamp[s] == stamp:  # this prefix is a candidate already
+                    ci = table_val[s]
+                    if score + c_ext[ci] >= cutoff:
+                        c_pnb[ci] = _lae(c_pnb[ci], score)
+                    continue
+                if c == space:
+                    valid, new_ext = _word_end(node, tree, lm, words, hot, fpar, ipar, scratch)
+                    new_wn, new_h, bonus = (0 if wnode[0] >= 0 else -1), (0 if ipar[I_HOTWORDS] else -1), 0.0
+                else:  # a character: follow the word trie and the hotword trie
+                    valid, new_ext, new_wn, new_h, bonus = True, base, -1, -1, 0.0
+                    wn = wnode[node]
+                    if wn >= 0:
+                        new_wn = trie_child(word_keys, word_children, wn, c, n_tokens)
+                        if new_wn < 0:
+                            valid = not use_lexicon  # leaves the lexicon
+                            new_ext += unk_offset  # leaves the LM vocabulary: charge unk_offset once
+                    if use_hot:
+                        if hwnode[node] >= 0:
+                            new_h = trie_child(hot_keys, hot_children, hwnode[node], c, n_tokens)
+                        bonus = hot_partial[new_h] if new_h >= 0 else 0.0
+                        new_ext += bonus - hwp[node]
+                if not valid or score + new_ext < cutoff:
+                    continue
+                ci = n_cand
+                n_cand += 1
+                table_key[s], table_stamp[s], table_val[s] = h, stamp, ci
+                c_node[ci], c_parent[ci], c_token[ci], c_hash[ci] = -1, node, c, h
+                c_wnode[ci], c_hwnode[ci], c_ext[ci], c_hwp[ci] = new_wn, new_h, new_ext, bonus
+                c_pb[ci], c_pnb[ci] = -np.inf, score
+        # 3. keep the best beam_size candidates within beam_threshold of the best
+        best = -np.inf
+        n_heap = 0
+        for ci in range(n_cand):
+            s_ci = _lae(c_pb[ci], c_pnb[ci]) + c_ext[ci]
+            c_score[ci] = s_ci
+            best = max(best, s_ci)
+            if n_heap < beam_size:
+                heap_score[n_heap], heap_index[n_heap] = s_ci, ci
+                _sift_up(heap_score, heap_index, n_heap)
+                n_heap += 1
+            elif _worse(heap_score[0], heap_index[0], s_ci, ci):
+                heap_score[0], heap_index[0] = s_ci, ci
+                _sift_down(heap_score, heap_index, n_heap, 0)
+        n_keep = n_heap
+        for r in range(n_keep - 1, -1, -1):  # pop the worst first
+            order[r] = heap_index[0]
+            heap_score[0], heap_index[0] = heap_score[r], heap_index[r]
+            _sift_down(heap_score, heap_index, r, 0)
+        while n_keep > 1 and c_score[order[n_keep - 1]] < best - threshold:
+            n_keep -= 1
+        # 4. the survivors become the beam; new prefixes get a tree node
+        for r in range(n_keep):
+            ci = order[r]
+            node = c_node[ci]
+            if node < 0:
+                node = n_nodes
+                n_nodes += 1
+                p = c_parent[ci]
+                parent[node], token[node], phash[node], ext[node] = p, c_token[ci], c_hash[ci], c_ext[ci]
+                wnode[node], hwnode[node], hwp[node] = c_wnode[ci], c_hwnode[ci], c_hwp[ci]
+                frame[node], emit[node] = first_frame + t, row[c_token[ci]]
+                ctx[node, :] = ctx[p, :]
+                if c_token[ci] == space and ipar[I_LM]:
+                    _word_end(p, tree, lm, words, hot, fpar, ipar, ctx[node])
+            beam_node[r], beam_pb[r], beam_pnb[r] = node, c_pb[ci], c_pnb[ci]
+        n_beam = n_keep
+    return n_beam, n_nodes
+
+
+@njit(cache=True, nogil=True)
+def final_lm(beam_node, n_beam, tree, lm, words, hot, fpar, ipar):
+    """LM + bonus part of each hypothesis's final score: its last word, then </s>.
+    -inf where the lexicon rejects the last word."""
+    out = np.empty(n_beam)
+    state = np.empty(tree[CTX].shape[1], np.int32)
+    for i in range(n_beam):
+        node = beam_node[i]
+        if tree[TOKEN][node] != ipar[I_SPACE]:
+            valid, score = _word_end(node, tree, lm, words, hot, fpar, ipar, state)
+            if not valid:
+                out[i] = -np.inf
+                continue
+        else:
+            score = tree[EXT][node]
+            state[:] = tree[CTX][node]
+        if ipar[I_LM]:
+            score += fpar[F_ALPHA_LN10] * lm_logprob10(lm, state, ipar[I_EOS], state)
+        out[i] = score
+    return out
+
+
+@njit(cache=True, nogil=True)
+def compact(tree, n_nodes, beam_node, n_beam):
+    """Keep only the beam's prefixes and their ancestors (parents precede children); returns n_nodes."""
+    parent = tree[PARENT]
+    keep = np.zeros(n_nodes, np.bool_)
+    for i in range(n_beam):
+        node = beam_node[i]
+        while node >= 0 and not keep[node]:
+            keep[node] = True
+            node = parent[node]
+    new_id = np.full(n_nodes, -1, np.int32)
+    n = 0
+    for old in range(n_nodes):
+        if keep[old]:
+            new_id[old] = n
+            p = parent[old]
+            parent[n] = new_id[p] if p >= 0 else -1
+            tree[TOKEN][n], tree[WNODE][n], tree[HWNODE][n] = tree[TOKEN][old], tree[WNODE][old], tree[HWNODE][old]
+            tree[EXT][n], tree[HWP][n], tree[PHASH][n] = tree[EXT][old], tree[HWP][old], tree[PHASH][old]
+            tree[FRAME][n], tree[EMIT][n] = tree[FRAME][old], tree[EMIT][old]
+            tree[CTX][n, :] = tree[CTX][old, :]
+            n += 1
+    for i in range(n_beam):
+        beam_node[i] = new_id[beam_node[i]]
+    return n
+
+
+@njit(cache=True, nogil=True)
+def node_path(parent, node):
+    """Nodes from the root's child to `node`: int64[prefix length]."""
+    n = 0
+    x = node
+    while parent[x] >= 0:
+        n += 1
+        x = parent[x]
+    out = np.empty(n, np.int64)
+    while parent[node] >= 0:
+        n -= 1
+        out[n] = node
+        node = parent[node]
+    return out

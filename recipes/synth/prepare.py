@@ -1,0 +1,463 @@
+"""Prepare the synthetic demo corpus: built-in English sentences read by Debian's TTS engines.
+
+No download: the sentences come from `sentences.py`, the voices from espeak-ng,
+flite and festival (Debian packages), and sox resamples everything to 16 kHz
+mono 16-bit WAV. The dev and test splits are read by voices that training never
+hears, and their sentences are not in train.
+
+    python recipes/synth/prepare.py --out-dir data/synth [--num-sentences N] [--jobs J]
+
+Writes DIR/wav/*.wav and the manifests DIR/{train,dev,test}.jsonl, one JSON
+object a line: {"id", "audio" (relative to DIR), "duration" (seconds), "text",
+"speaker"}. Safe to re-run: finished WAVs are kept, and DIR/.completed makes a
+second run return at once.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterable, Sequence
+from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import soundfile
+
+# The neighbouring sentences.py: a script's own folder is on sys.path.
+from sentences import DEFAULT_NUM_SENTENCES, DEFAULT_SEED, generate_sentences
+
+SAMPLE_RATE = 16_000
+SAMPLE_BITS = 16
+SPLITS = ("train", "dev", "test")
+DEFAULT_NUM_DEV = 150
+DEFAULT_NUM_TEST = 200
+
+# Speaking rate: a tempo of 1.2 speaks 20 % faster than the engine's normal.
+TEMPO_RANGE = (0.85, 1.15)
+ESPEAK_WORDS_PER_MINUTE = 160  # at tempo 1.0; espeak-ng's own default, 175, is brisk
+ESPEAK_PITCH_RANGE = (30, 70)  # espeak-ng -p, 0..99, default 50
+
+# Leading and trailing silence below this level is cut, then PAD_SECONDS put back
+# at each end, so every utterance starts and ends the same way whatever the engine.
+SILENCE_THRESHOLD = "0.1%"  # about -60 dBFS
+SILENCE_MIN_SECONDS = 0.01
+FADE_SECONDS = 0.01  # the cut lands on a non-zero sample: fade in so it does not click
+PAD_SECONDS = 0.1
+PEAK_DBFS = -1.0  # normalise the loudest sample here; resampling must not clip
+MIN_SPEECH_SECONDS = 0.3  # shorter after trimming means the engine said nothing
+
+# Utterances handed to one worker at a time. Festival takes a fifth of a second
+# to start and load a voice, so it reads a batch from one script; espeak-ng and
+# flite start in milliseconds and run once per utterance.
+FESTIVAL_BATCH = 25
+OTHER_BATCH = 10
+
+COMPLETED_MARKER = ".completed"
+SETTINGS_FILE = "prepare.json"
+
+
+# --------------------------------------------------------------------- voices
+
+
+@dataclass(frozen=True)
+class Voice:
+    engine: str  # "espeak-ng", "flite" or "festival"
+    name: str  # espeak-ng language, flite voice, festival voice
+    variant: str = ""  # espeak-ng voice variant ("m3", "f2", "klatt")
+
+    @property
+    def speaker(self) -> str:
+        return f"{self.engine}:{self.name}" + (f"+{self.variant}" if self.variant else "")
+
+
+ESPEAK_ACCENTS = (
+    "en-us",
+    "en-gb",
+    "en-gb-scotland",
+    "en-gb-x-rp",
+    "en-gb-x-gbclan",
+    "en-gb-x-gbcwmd",
+    "en-029",
+    "en-us-nyc",
+)
+# Every accent is heard in training; the dev and test splits get voice variants
+# (a different "speaker" on each accent) that training never hears. "" is the
+# accent's own default voice.
+ESPEAK_VARIANTS = {
+    "train": ("", "m1", "m2", "m3", "m4", "m5", "m8", "f1", "f2", "f3", "klatt", "klatt2"),
+    "dev": ("m6", "f5", "klatt4"),
+    "test": ("m7", "f4", "klatt3"),
+}
+# kal (8 kHz) and kal16 are the same speaker; so is festival's kal_diphone.
+FLITE_VOICES = {"train": ("kal", "kal16", "awb"), "dev": ("rms",), "test": ("slt",)}
+FESTIVAL_VOICES = {"train": ("kal_diphone",), "dev": (), "test": ("ked_diphone",)}
+# Share of each split read by each engine, before dropping engines a split has no
+# voice for. espeak-ng has by far the most voices, festival the fewest.
+ENGINE_SHARE = {"espeak-ng": 0.6, "flite": 0.25, "festival": 0.15}
+
+APT_PACKAGE = {"espeak-ng": "espeak-ng", "flite": "flite", "festival": "festival", "sox": "sox"}
+FESTIVAL_VOICE_PACKAGE = {"kal_diphone": "festvox-kallpc16k", "ked_diphone": "festvox-kdlpc16k"}
+
+
+def split_voices(split: str) -> dict[str, tuple[Voice, ...]]:
+    """The voices of one split, by engine; engines without a voice there are left out."""
+    by_engine = {
+        "espeak-ng": tuple(
+            Voice("espeak-ng", accent, variant)
+            for accent in ESPEAK_ACCENTS
+            for variant in ESPEAK_VARIANTS[split]
+        ),
+        "flite": tuple(Voice("flite", name) for name in FLITE_VOICES[split]),
+        "festival": tuple(Voice("festival", name) for name in FESTIVAL_VOICES[split]),
+    }
+    return {engine: voices for engine, voices in by_engine.items() if voices}
+
+
+# ----------------------------------------------------------------------- plan
+
+
+@dataclass(frozen=True)
+class PrepareOptions:
+    """Everything that decides the corpus' content; saved as DIR/prepare.json."""
+
+    num_sentences: int = DEFAULT_NUM_SENTENCES
+    num_dev: int = DEFAULT_NUM_DEV
+    num_test: int = DEFAULT_NUM_TEST
+    seed: int = DEFAULT_SEED
+
+    def __post_init__(self) -> None:
+        if self.num_dev < 1 or self.num_test < 1:
+            raise ValueError("dev and test need at least one utterance each")
+        if self.num_sentences <= self.num_dev + self.num_test:
+            raise ValueError(
+                f"--num-sentences {self.num_sentences} leaves no training data after "
+                f"{self.num_dev} dev and {self.num_test} test utterances"
+            )
+
+
+@dataclass(frozen=True)
+class Utterance:
+    id: str
+    text: str
+    split: str
+    voice: Voice
+    tempo: float  # 1.0 is the engine's normal speaking rate
+    pitch: int  # espeak-ng -p; the other engines keep their own
+
+    @property
+    def audio(self) -> str:
+        """The WAV's path relative to the corpus folder."""
+        return f"wav/{self.id}.wav"
+
+
+def plan_corpus(options: PrepareOptions) -> list[Utterance]:
+    """One utterance per sentence: its split, voice, tempo and pitch, all from the seed."""
+    sentences = generate_sentences(options.num_sentences, options.seed)
+    rng = random.Random(options.seed)
+    order = list(range(len(sentences)))
+    rng.shuffle(order)
+    first_train = options.num_test + options.num_dev
+    split_of = {i: "test" for i in order[: options.num_test]}
+    split_of |= {i: "dev" for i in order[options.num_test : first_train]}
+    split_of |= {i: "train" for i in order[first_train:]}
+    voices = {split: split_voices(split) for split in SPLITS}
+    plan = []
+    for i, text in enumerate(sentences):
+        split = split_of[i]
+        engines = list(voices[split])
+        engine = rng.choices(engines, weights=[ENGINE_SHARE[e] for e in engines])[0]
+        plan.append(
+            Utterance(
+                id=f"synth{i:05d}",
+                text=text,
+                split=split,
+                voice=rng.choice(voices[split][engine]),
+                tempo=round(rng.uniform(*TEMPO_RANGE), 3),
+                pitch=rng.randint(*ESPEAK_PITCH_RANGE),
+            )
+        )
+    return plan
+
+
+# ---------------------------------------------------------------- engine check
+
+
+class MissingEngineError(RuntimeError):
+    """A TTS engine, voice or sox is not installed."""
+
+
+def _install_hint(what: str, package: str) -> str:
+    return f"{what} is not installed: install it with `sudo apt-get install {package}`"
+
+
+def check_engines(voices: Iterable[Voice]) -> None:
+    """Raise MissingEngineError, naming the apt package, for the first thing missing."""
+    voices = set(voices)
+    engines = sorted({v.engine for v in voices}) + ["sox"]
+    for engine in engines:
+        if shutil.which(engine) is None:
+            raise MissingEngineError(_install_hint(engine, APT_PACKAGE[engine]))
+    # The engines fall back to a default voice rather than fail on an unknown one,
+    # so ask each for its list.
+    espeak = {v.name for v in voices if v.engine == "espeak-ng"}
+    if espeak:
+        missing = sorted(espeak - set(_run(["espeak-ng", "--voices=en"]).split()))
+        if missing:
+            raise MissingEngineError(
+                _install_hint(f"espeak-ng voice {missing[0]}", "espeak-ng-data")
+            )
+    flite = {v.name for v in voices if v.engine == "flite"}
+    if flite:
+        missing = sorted(flite - set(_run(["flite", "-lv"]).split()))
+        if missing:
+            raise MissingEngineError(_install_hint(f"flite voice {missing[0]}", "flite"))
+    for name in sorted(v.name for v in voices if v.engine == "festival"):
+        done = subprocess.run(
+            ["festival", "--batch", f"(voice_{name})"], capture_output=True, text=True
+        )
+        if done.returncode != 0:
+            package = FESTIVAL_VOICE_PACKAGE.get(name, "festvox-" + name)
+            raise MissingEngineError(_install_hint(f"festival voice {name}", package))
+
+
+def _run(command: Sequence[str]) -> str:
+    """Run a command, return its stdout; a failure raises with the end of its stderr."""
+    done = subprocess.run(command, capture_output=True, text=True)
+    if done.returncode != 0:
+        raise RuntimeError(
+            f"{command[0]} failed (exit {done.returncode}): {done.stderr.strip()[-500:]}"
+        )
+    return done.stdout
+
+
+# ----------------------------------------------------------------- synthesis
+
+
+def espeak_command(utt: Utterance, wav: Path) -> list[str]:
+    voice = utt.voice.name + (f"+{utt.voice.variant}" if utt.voice.variant else "")
+    rate = round(ESPEAK_WORDS_PER_MINUTE * utt.tempo)
+    options = f"-v {voice} -s {rate} -p {utt.pitch}".split()
+    return ["espeak-ng", *options, "-w", str(wav), utt.text]
+
+
+def flite_command(utt: Utterance, wav: Path) -> list[str]:
+    stretch = f"duration_stretch={1 / utt.tempo:.3f}"
+    return ["flite", "-voice", utt.voice.name, "--setf", stretch, "-t", utt.text, "-o", str(wav)]
+
+
+def _scheme_string(text: str) -> str:
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def festival_script(utts: Sequence[Utterance], wavs: Sequence[Path]) -> str:
+    """A Scheme script that makes festival read every utterance into its WAV."""
+    lines = []
+    for utt, wav in zip(utts, wavs, strict=True):
+        lines += [
+            f"(voice_{utt.voice.name})",
+            f"(Parameter.set 'Duration_Stretch {1 / utt.tempo:.3f})",
+            f"(utt.save.wave (utt.synth (Utterance Text {_scheme_string(utt.text)})) "
+            f"{_scheme_string(str(wav))} 'riff)",
+        ]
+    return "\n".join(lines) + "\n"
+
+
+def sox_command(raw: Path, out: Path) -> list[str]:
+    """raw engine output -> trimmed, normalised 16 kHz mono 16-bit WAV."""
+    output = f"-t wav -b {SAMPLE_BITS} -c 1".split()
+    # Trim and fade the start, then the same on the reversed audio for the end.
+    trim = f"silence 1 {SILENCE_MIN_SECONDS} {SILENCE_THRESHOLD} fade {FADE_SECONDS} reverse"
+    finish = f"rate -h {SAMPLE_RATE} norm {PEAK_DBFS} pad {PAD_SECONDS} {PAD_SECONDS}"
+    return ["sox", str(raw), *output, str(out), *trim.split(), *trim.split(), *finish.split()]
+
+
+def synthesise_batch(utts: Sequence[Utterance], corpus_dir: Path) -> None:
+    """Read `utts` (one engine) into corpus_dir/wav/, each file appearing whole or not at all."""
+    with tempfile.TemporaryDirectory(prefix="synth-") as tmp:
+        raws = [Path(tmp, f"{utt.id}.raw.wav") for utt in utts]
+        engine = utts[0].voice.engine
+        if engine == "festival":
+            script = Path(tmp, "batch.scm")
+            script.write_text(festival_script(utts, raws))
+            _run(["festival", "--batch", str(script)])
+        else:
+            make_command = espeak_command if engine == "espeak-ng" else flite_command
+            for utt, raw in zip(utts, raws, strict=True):
+                _run(make_command(utt, raw))
+        for utt, raw in zip(utts, raws, strict=True):
+            if not raw.is_file() or raw.stat().st_size == 0:
+                raise RuntimeError(f"{utt.voice.speaker} wrote no audio for {utt.id}: {utt.text!r}")
+            part = Path(tmp, f"{utt.id}.wav")
+            _run(sox_command(raw, part))
+            if soundfile.info(str(part)).duration < MIN_SPEECH_SECONDS + 2 * PAD_SECONDS:
+                raise RuntimeError(f"{utt.voice.speaker} read {utt.id} as silence: {utt.text!r}")
+            # A move within one file system is atomic; the temp folder may be elsewhere.
+            final = corpus_dir / utt.audio
+            shutil.move(part, final.with_suffix(".part"))
+            os.replace(final.with_suffix(".part"), final)
+
+
+def _batches(utts: Sequence[Utterance]) -> list[list[Utterance]]:
+    """Group by voice (festival loads each voice once a batch), then cut to batch size."""
+    by_voice: dict[Voice, list[Utterance]] = {}
+    for utt in utts:
+        by_voice.setdefault(utt.voice, []).append(utt)
+    batches = []
+    for voice, group in by_voice.items():
+        size = FESTIVAL_BATCH if voice.engine == "festival" else OTHER_BATCH
+        batches += [group[i : i + size] for i in range(0, len(group), size)]
+    return batches
+
+
+def synthesise(plan: Sequence[Utterance], corpus_dir: Path, jobs: int) -> int:
+    """Make every WAV of `plan` that is not there yet; returns how many were made.
+
+    The work happens in the engines' and sox's own processes, so a thread per
+    job keeps `jobs` cores busy without pickling anything.
+    """
+    (corpus_dir / "wav").mkdir(parents=True, exist_ok=True)
+    todo = [utt for utt in plan if not (corpus_dir / utt.audio).is_file()]
+    batches = _batches(todo)
+    done = 0
+    report_every = max(len(todo) // 10, 1)
+    with ThreadPoolExecutor(max_workers=jobs) as pool:
+        pending = {
+            pool.submit(synthesise_batch, batch, corpus_dir): len(batch) for batch in batches
+        }
+        while pending:
+            finished, _ = wait(pending, return_when=FIRST_EXCEPTION)
+            for future in finished:
+                if future.exception() is not None:
+                    pool.shutdown(cancel_futures=True)
+                    raise future.exception()
+                before = done
+                done += pending.pop(future)
+                if done // report_every > before // report_every or done == len(todo):
+                    print(f"  synthesised {done}/{len(todo)}", flush=True)
+    return len(todo)
+
+
+# ------------------------------------------------------------------ manifests
+
+
+@dataclass(frozen=True)
+class SplitSummary:
+    split: str
+    utterances: int
+    hours: float
+    speakers: int
+
+
+def write_manifests(plan: Sequence[Utterance], corpus_dir: Path) -> list[SplitSummary]:
+    """DIR/<split>.jsonl for each split, durations read from the WAVs."""
+    summaries = []
+    for split in SPLITS:
+        utts = [utt for utt in plan if utt.split == split]
+        seconds = 0.0
+        path = corpus_dir / f"{split}.jsonl"
+        with open(path.with_suffix(".part"), "w", encoding="utf-8") as f:
+            for utt in utts:
+                duration = soundfile.info(str(corpus_dir / utt.audio)).duration
+                seconds += duration
+                entry = {
+                    "id": utt.id,
+                    "audio": utt.audio,
+                    "duration": round(duration, 4),
+                    "text": utt.text,
+                    "speaker": utt.voice.speaker,
+                }
+                f.write(json.dumps(entry) + "\n")
+        os.replace(path.with_suffix(".part"), path)
+        speakers = len({utt.voice for utt in utts})
+        summaries.append(SplitSummary(split, len(utts), seconds / 3600, speakers))
+    return summaries
+
+
+# ---------------------------------------------------------------------- main
+
+
+class SettingsMismatchError(RuntimeError):
+    """The output folder holds a corpus prepared with other settings."""
+
+
+def prepare(corpus_dir: Path, options: PrepareOptions, jobs: int) -> list[SplitSummary] | None:
+    """Synthesise the corpus into corpus_dir; None when it was already complete."""
+    corpus_dir.mkdir(parents=True, exist_ok=True)
+    settings = asdict(options)
+    settings_path = corpus_dir / SETTINGS_FILE
+    if settings_path.is_file():
+        before = json.loads(settings_path.read_text())
+        if before != settings:
+            raise SettingsMismatchError(
+                f"{corpus_dir} was prepared with {before}, not {settings}: "
+                "choose another --out-dir or delete it"
+            )
+        if (corpus_dir / COMPLETED_MARKER).is_file():
+            print(f"{corpus_dir} is already prepared ({COMPLETED_MARKER} exists)")
+            return None
+    plan = plan_corpus(options)
+    check_engines({utt.voice for utt in plan})
+    settings_path.write_text(json.dumps(settings, indent=2) + "\n")
+
+    start = time.perf_counter()
+    made = synthesise(plan, corpus_dir, jobs)
+    elapsed = time.perf_counter() - start
+    print(f"synthesised {made} of {len(plan)} utterances in {elapsed:.1f} s with {jobs} jobs")
+
+    summaries = write_manifests(plan, corpus_dir)
+    for s in summaries:
+        print(
+            f"{s.split:>5}: {s.utterances:5d} utterances, {s.hours:.2f} h, {s.speakers} voices "
+            f"-> {corpus_dir / (s.split + '.jsonl')}"
+        )
+    (corpus_dir / COMPLETED_MARKER).touch()
+    return summaries
+
+
+def default_jobs() -> int:
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    defaults = PrepareOptions()
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--out-dir", type=Path, required=True, help="corpus folder to write")
+    parser.add_argument(
+        "--num-sentences",
+        type=int,
+        default=defaults.num_sentences,
+        help="utterances in all splits together (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--num-dev", type=int, default=defaults.num_dev, help="(default: %(default)s)"
+    )
+    parser.add_argument(
+        "--num-test", type=int, default=defaults.num_test, help="(default: %(default)s)"
+    )
+    parser.add_argument("--seed", type=int, default=defaults.seed, help="(default: %(default)s)")
+    parser.add_argument(
+        "--jobs",
+        type=int,
+        default=default_jobs(),
+        help="engines run at once (default: CPU count, %(default)s)",
+    )
+    args = parser.parse_args(argv)
+    try:
+        options = PrepareOptions(args.num_sentences, args.num_dev, args.num_test, args.seed)
+        prepare(args.out_dir, options, max(args.jobs, 1))
+    except (ValueError, MissingEngineError, SettingsMismatchError) as error:
+        sys.exit(f"error: {error}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,106 @@
+import json
+
+import pytest
+import soundfile
+import torch
+
+from asr.audio import AudioError
+from asr.config import FeatureConfig
+from asr.data import (
+    DurationBatchSampler, ManifestError, SpeechDataset, Utterance, check_audio, collate, from_kaldi_dir,
+    load_manifest, write_manifest,
+)
+from asr.features import Cmvn
+from asr.tokenizer import Tokenizer
+from conftest import tone
+
+
+def _write_lines(path, records):
+    path.write_text("".join((r if isinstance(r, str) else json.dumps(r)) + "\n" for r in records))
+
+
+def test_manifest_round_trip_and_relative_paths(tmp_path, wav_file):
+    path = tmp_path / "m.jsonl"
+    _write_lines(path, [{"id": "a", "audio": wav_file.name, "duration": 1.0, "text": "Hello, World!", "speaker": "s1"}, ""])
+    (utt,) = load_manifest(path)
+    assert utt.audio == wav_file and utt.text == "hello world" and utt.speaker == "s1"
+    write_manifest([utt], tmp_path / "out" / "m2.jsonl")
+    assert load_manifest(tmp_path / "out" / "m2.jsonl") == [utt]
+    write_manifest([utt], path)
+    assert json.loads(path.read_text())["audio"] == "tone.wav"  # stored relative to the manifest
+
+
+@pytest.mark.parametrize(
+    "line,message",
+    [
+        ("{not json", "m.jsonl:2: not valid JSON"),
+        ('{"id": "b", "audio": "x.wav", "text": "x"}', "m.jsonl:2: missing field(s) duration"),
+        ('{"id": "b", "audio": "x.wav", "duration": "long", "text": "x"}', "is not a number"),
+        ('{"id": "b", "audio": "x.wav", "duration": 0, "text": "x"}', "must be positive"),
+        ('{"id": "a", "audio": "x.wav", "duration": 1, "text": "x"}', "duplicate utterance id 'a'"),
+    ],
+)
+def test_manifest_errors_name_file_and_line(tmp_path, line, message):
+    path = tmp_path / "m.jsonl"
+    _write_lines(path, ['{"id": "a", "audio": "x.wav", "duration": 1, "text": "x"}', line])
+    with pytest.raises(ManifestError) as err:
+        load_manifest(path)
+    assert message in str(err.value) and str(path) in str(err.value)
+
+
+def test_kaldi_import(tmp_path, wav_file):
+    (tmp_path / "wav.scp").write_text(f"u1 {wav_file}\nu2 {wav_file}\n")
+    (tmp_path / "text").write_text("u1 HELLO THERE\nu2 GOOD-BYE\n")
+    (tmp_path / "utt2spk").write_text("u1 spk1\nu2 spk2\n")
+    utts = from_kaldi_dir(tmp_path)
+    assert [(u.id, u.text, u.speaker, u.duration) for u in utts] == [("u1", "hello there", "spk1", 1.0), ("u2", "good bye", "spk2", 1.0)]
+    (tmp_path / "wav.scp").write_text("u1 sox x.wav -t wav - |\n")
+    with pytest.raises(ManifestError, match="piped"):
+        from_kaldi_dir(tmp_path)
+
+
+def test_bad_audio_policy(tmp_path, wav_file):
+    corrupt = tmp_path / "bad.wav"
+    corrupt.write_bytes(b"not audio at all")
+    utts = [Utterance("good", wav_file, 1.0, "a"), Utterance("bad", corrupt, 1.0, "b"), Utterance("gone", tmp_path / "no.wav", 1.0, "c")]
+    assert [u.id for u in check_audio(utts, "skip")] == ["good"]
+    with pytest.raises(AudioError, match="bad.wav.*utterance bad"):
+        check_audio(utts, "fail")
+
+
+def test_dataset_and_collate(tmp_path):
+    utts = []
+    for i, seconds in enumerate([0.5, 1.0]):
+        path = tmp_path / f"{i}.wav"
+        soundfile.write(path, tone(seconds, rate=8000), 8000)
+        utts.append(Utterance(str(i), path, seconds, "hi there"))
+    utts.append(Utterance("broken", tmp_path / "missing.wav", 1.0, "x"))
+    config = FeatureConfig(n_mels=20)
+    dataset = SpeechDataset(utts, Tokenizer.english(), config, Cmvn.identity(20), train=True)
+    batch = collate([dataset[i] for i in range(3)])
+    assert batch.ids == ["0", "1"] and [b.id for b in batch.bad] == ["broken"]
+    assert batch.features.shape[0] == 2 and batch.features.shape[2] == 20
+    assert batch.target_lengths.tolist() == [8, 8] and batch.targets.shape == (16,)
+    assert batch.feature_lengths.max() == batch.features.shape[1]
+
+
+def test_sampler_budget_coverage_and_determinism():
+    durations = [1 + (i * 7919 % 13) for i in range(200)]
+    sampler = DurationBatchSampler(durations, max_seconds=30, seed=3)
+    batches = sampler.batches()
+    assert sorted(i for b in batches for i in b) == list(range(200))
+    assert all(max(durations[i] for i in b) * len(b) <= 30 for b in batches)
+    assert DurationBatchSampler(durations, 30, seed=3).batches() == batches
+    sampler.set_epoch(1)
+    assert sampler.batches() != batches
+    spread = [max(durations[i] for i in b) - min(durations[i] for i in b) for b in batches]
+    assert sum(spread) / len(spread) < 2  # batches group similar durations
+
+
+def test_sampler_long_utterance_gets_own_batch():
+    assert DurationBatchSampler([50.0, 1.0], max_seconds=10, shuffle=False).batches() == [[1], [0]]
+
+
+def test_collate_all_bad():
+    batch = collate([])
+    assert batch.ids == [] and torch.numel(batch.targets) == 0

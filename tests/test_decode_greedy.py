@@ -1,0 +1,46 @@
+import numpy as np
+import torch
+
+from asr.decode.greedy import greedy_decode, greedy_ids
+from asr.tokenizer import Tokenizer
+
+TOK = Tokenizer.english()
+
+
+def _peaky(ids_per_frame, vocab=29, peak=0.9):
+    probs = np.full((len(ids_per_frame), vocab), (1 - peak) / (vocab - 1), dtype=np.float32)
+    probs[np.arange(len(ids_per_frame)), ids_per_frame] = peak
+    return np.log(probs)
+
+
+def _frames(text_with_blanks):
+    """'hh_e_ l' -> ids per frame; '_' is blank."""
+    return [0 if ch == "_" else TOK.tokens.index(ch) for ch in text_with_blanks]
+
+
+def test_greedy_collapses_repeats_and_drops_blanks():
+    frames = _frames("__hh_e_ll_l__oo_ _ww_")
+    hyp = greedy_decode(_peaky(frames), TOK.tokens, frame_shift=0.04)
+    assert hyp.text == "hello w"
+    assert TOK.decode(hyp.token_ids) == "hello w"
+
+
+def test_word_timings_and_confidence():
+    frames = _frames("__hi___ __yo_")
+    hyp = greedy_decode(_peaky(frames, peak=0.8), TOK.tokens, frame_shift=0.04)
+    (hi, yo) = hyp.words
+    assert (hi.word, hi.start, hi.end) == ("hi", 0.08, 0.16)
+    assert (yo.word, yo.start, yo.end) == ("yo", 0.40, 0.48)
+    assert hi.confidence == np.float32(0.8) or abs(hi.confidence - 0.8) < 1e-5
+
+
+def test_batched_greedy_respects_lengths():
+    a, b = _frames("_ab_c"), _frames("cc_b_")
+    logprobs = torch.from_numpy(np.stack([_peaky(a), _peaky(b)]))
+    ids = greedy_ids(logprobs, torch.tensor([5, 3]))
+    assert [TOK.decode(x) for x in ids] == ["abc", "c"]
+
+
+def test_empty_output():
+    hyp = greedy_decode(_peaky(_frames("____")), TOK.tokens, 0.04)
+    assert hyp.text == "" and hyp.words == ()

@@ -1,0 +1,50 @@
+import pytest
+import torch
+
+from asr.config import ModelConfig
+from asr.model import AcousticModel
+
+
+@pytest.mark.parametrize("rnn_type", ["lstm", "gru", "rnn"])
+@pytest.mark.parametrize("bidirectional", [True, False])
+@pytest.mark.parametrize("subsampling", [2, 4])
+def test_output_lengths_match_logits(rnn_type, bidirectional, subsampling):
+    config = ModelConfig(rnn_type=rnn_type, bidirectional=bidirectional, subsampling=subsampling, hidden_size=8, conv_channels=4, num_layers=2)
+    model = AcousticModel(20, 10, config).eval()
+    lengths = torch.tensor([57, 100, 9, 3])
+    logits, out_lengths = model(torch.randn(4, 100, 20), lengths)
+    assert logits.shape == (4, int(out_lengths.max()), 10)
+    assert out_lengths[1] == logits.shape[1]
+    for length, out in zip(lengths.tolist(), out_lengths.tolist()):
+        alone, _ = model(torch.randn(1, length, 20), torch.tensor([length]))
+        assert alone.shape[1] == out  # lengths agree with what the layers really produce
+        assert out >= 1
+    assert 100 // subsampling - 3 <= out_lengths[1] <= 100 // subsampling  # valid convs trim the edges
+
+
+@pytest.mark.parametrize("bidirectional", [True, False])
+def test_padding_does_not_leak(bidirectional):
+    torch.manual_seed(0)
+    model = AcousticModel(20, 10, ModelConfig(hidden_size=8, conv_channels=4, num_layers=2, bidirectional=bidirectional)).eval()
+    short = torch.randn(1, 40, 20)
+    padded = torch.cat([short, torch.randn(1, 60, 20) * 100], dim=1)
+    alone, n = model(short, torch.tensor([40]))
+    batched, _ = model(torch.cat([padded, torch.randn(1, 100, 20)]), torch.tensor([40, 100]))
+    assert torch.allclose(alone[0], batched[0, : int(n)], atol=1e-5)
+
+
+def test_recurrent_init():
+    model = AcousticModel(20, 10, ModelConfig(hidden_size=8, num_layers=1, bidirectional=False))
+    rnn = model.layers[0].rnn
+    assert torch.all(rnn.bias_ih_l0[8:16] == 1) and torch.all(rnn.bias_hh_l0 == 0)
+    gate = rnn.weight_hh_l0[:8]
+    assert torch.allclose(gate @ gate.T, torch.eye(8), atol=1e-5)
+
+
+def test_layer_options():
+    config = ModelConfig(hidden_size=8, conv_channels=3, num_layers=3, residual=True, layer_norm=False)
+    model = AcousticModel(20, 10, config)
+    assert not model.layers[0].residual and model.layers[1].residual
+    assert isinstance(model.layers[0].norm, torch.nn.Identity)
+    with pytest.raises(ValueError, match="rnn_type"):
+        AcousticModel(20, 10, ModelConfig(rnn_type="transformer"))

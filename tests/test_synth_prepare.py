@@ -1,0 +1,230 @@
+"""Tests for the synthetic demo corpus: recipes/synth/sentences.py and prepare.py."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import soundfile
+
+from asr.text import normalize_text
+
+RECIPE = Path(__file__).resolve().parents[1] / "recipes" / "synth"
+TOOLS = ("espeak-ng", "flite", "festival", "sox")
+MISSING_TOOLS = [tool for tool in TOOLS if shutil.which(tool) is None]
+needs_engines = pytest.mark.skipif(
+    bool(MISSING_TOOLS),
+    reason=f"needs the TTS engines: apt-get install {' '.join(MISSING_TOOLS)}",
+)
+
+
+def _load(name: str, path: Path):
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module  # dataclasses look their module up there
+    spec.loader.exec_module(module)
+    return module
+
+
+sentences = _load("synth_sentences", RECIPE / "sentences.py")
+
+
+@pytest.fixture(scope="module")
+def prepare():
+    """recipes/synth/prepare.py, which imports its neighbour `sentences` the way a script does."""
+    sys.path.insert(0, str(RECIPE))
+    try:
+        yield _load("synth_prepare", RECIPE / "prepare.py")
+    finally:
+        sys.path.remove(str(RECIPE))
+
+
+# ------------------------------------------------------------------ sentences
+
+
+def test_sentences_are_normalised_distinct_and_numerous():
+    texts = sentences.generate_sentences()
+    assert len(texts) == sentences.DEFAULT_NUM_SENTENCES >= 3000
+    assert len(set(texts)) == len(texts)
+    assert [t for t in texts if normalize_text(t) != t] == []
+    lengths = [len(t.split()) for t in texts]
+    assert min(lengths) >= sentences.MIN_WORDS and max(lengths) <= sentences.MAX_WORDS
+    vocabulary = {w for t in texts for w in t.split()}
+    assert len(vocabulary) >= 1500
+
+
+def test_sentences_are_deterministic_and_prefix_stable():
+    texts = sentences.generate_sentences(500, seed=3)
+    assert texts == sentences.generate_sentences(500, seed=3)
+    assert sentences.generate_sentences(50, seed=3) == texts[:50]
+    assert sentences.generate_sentences(500, seed=4) != texts
+
+
+def test_handwritten_sentences_are_normalised():
+    assert [t for t in sentences.HANDWRITTEN if normalize_text(t) != t] == []
+
+
+@pytest.mark.parametrize(
+    ("n", "text"),
+    [
+        (0, "zero"),
+        (13, "thirteen"),
+        (40, "forty"),
+        (342, "three hundred and forty two"),
+        (1001, "one thousand and one"),
+        (21500, "twenty one thousand five hundred"),
+    ],
+)
+def test_number_words(n, text):
+    assert sentences.number_words(n) == text
+
+
+@pytest.mark.parametrize(
+    ("n", "text"),
+    [
+        (1, "first"),
+        (2, "second"),
+        (3, "third"),
+        (12, "twelfth"),
+        (20, "twentieth"),
+        (23, "twenty third"),
+    ],
+)
+def test_ordinal_words(n, text):
+    assert sentences.ordinal_words(n) == text
+
+
+@pytest.mark.parametrize(
+    ("year", "text"),
+    [
+        (1984, "nineteen eighty four"),
+        (1905, "nineteen oh five"),
+        (1900, "nineteen hundred"),
+        (2000, "two thousand"),
+        (2005, "two thousand and five"),
+        (2021, "twenty twenty one"),
+    ],
+)
+def test_year_words(year, text):
+    assert sentences.year_words(year) == text
+
+
+def test_inflections():
+    stop, take, fry, bake = sentences.parse_verbs("stop+ take:took:taken fry bake")
+    assert (stop.third, stop.past, stop.ing) == ("stops", "stopped", "stopping")
+    assert (take.past, take.participle, take.ing) == ("took", "taken", "taking")
+    assert (fry.third, fry.past, fry.ing) == ("fries", "fried", "frying")
+    assert (bake.past, bake.ing) == ("baked", "baking")
+    box, mouse, bus_stop = sentences.parse_nouns("box mouse:mice bus_stop")
+    assert (box.plural, mouse.plural, bus_stop.plural) == ("boxes", "mice", "bus stops")
+    assert sentences.article("hour") == "an hour"
+    assert sentences.article("useful tool") == "a useful tool"
+
+
+# ----------------------------------------------------------------------- plan
+
+
+def test_plan_holds_out_dev_and_test_voices_and_sentences(prepare):
+    options = prepare.PrepareOptions()
+    plan = prepare.plan_corpus(options)
+    by_split = {split: [u for u in plan if u.split == split] for split in prepare.SPLITS}
+    assert len(by_split["dev"]) == options.num_dev
+    assert len(by_split["test"]) == options.num_test
+    assert 2500 <= len(by_split["train"]) <= 3500
+    voices = {split: {u.voice.speaker for u in utts} for split, utts in by_split.items()}
+    assert voices["train"].isdisjoint(voices["test"])
+    assert voices["train"].isdisjoint(voices["dev"])
+    assert voices["dev"].isdisjoint(voices["test"])
+    texts = {split: {u.text for u in utts} for split, utts in by_split.items()}
+    assert texts["train"].isdisjoint(texts["test"] | texts["dev"])
+    # Every engine that has a test voice reads part of the test set.
+    assert {u.voice.engine for u in by_split["test"]} == {"espeak-ng", "flite", "festival"}
+    assert prepare.plan_corpus(options) == plan
+
+
+def test_missing_engine_names_the_package(prepare, monkeypatch):
+    monkeypatch.setattr(
+        prepare.shutil, "which", lambda tool: None if tool == "festival" else "/usr/bin/" + tool
+    )
+    with pytest.raises(prepare.MissingEngineError, match=r"festival.*apt-get install festival"):
+        prepare.check_engines([prepare.Voice("festival", "kal_diphone")])
+
+
+def test_too_few_sentences_is_an_error(prepare):
+    with pytest.raises(ValueError, match="no training data"):
+        prepare.PrepareOptions(num_sentences=10, num_dev=5, num_test=5)
+
+
+# ------------------------------------------------------------------ synthesis
+
+
+def _assert_16k_mono(path: Path) -> soundfile._SoundFileInfo:
+    info = soundfile.info(str(path))
+    assert (info.samplerate, info.channels, info.subtype) == (16000, 1, "PCM_16")
+    return info
+
+
+@needs_engines
+@pytest.mark.parametrize(
+    "voice",
+    [
+        ("espeak-ng", "en-gb-scotland", "f4"),
+        ("flite", "kal", ""),
+        ("festival", "ked_diphone", ""),
+    ],
+)
+def test_each_engine_writes_16k_mono(prepare, tmp_path, voice):
+    """flite's kal is 8 kHz and espeak-ng 22.05 kHz: sox must bring both to 16 kHz."""
+    utt = prepare.Utterance("u1", "the cat sat on the mat", "test", prepare.Voice(*voice), 1.1, 40)
+    (tmp_path / "wav").mkdir()
+    prepare.synthesise_batch([utt], tmp_path)
+    info = _assert_16k_mono(tmp_path / utt.audio)
+    assert 0.7 < info.duration < 4.0
+
+
+@needs_engines
+def test_prepare_cli_writes_consistent_manifests(tmp_path):
+    out = tmp_path / "synth"
+    command = [
+        sys.executable,
+        str(RECIPE / "prepare.py"),
+        "--out-dir",
+        str(out),
+        "--num-sentences",
+        "16",
+        "--num-dev",
+        "4",
+        "--num-test",
+        "4",
+        "--jobs",
+        "2",
+    ]
+    subprocess.run(command, check=True, capture_output=True, text=True)
+
+    manifests = {}
+    for split in ("train", "dev", "test"):
+        lines = (out / f"{split}.jsonl").read_text().splitlines()
+        manifests[split] = [json.loads(line) for line in lines]
+    assert [len(m) for m in manifests.values()] == [8, 4, 4]
+    for entries in manifests.values():
+        for e in entries:
+            assert set(e) == {"id", "audio", "duration", "text", "speaker"}
+            assert not Path(e["audio"]).is_absolute()
+            info = _assert_16k_mono(out / e["audio"])
+            assert e["duration"] == pytest.approx(info.frames / info.samplerate, abs=1e-3)
+            assert e["duration"] > 0.5
+            assert e["text"] and normalize_text(e["text"]) == e["text"]
+    speakers = {split: {e["speaker"] for e in entries} for split, entries in manifests.items()}
+    assert speakers["train"].isdisjoint(speakers["test"] | speakers["dev"])
+    assert speakers["dev"].isdisjoint(speakers["test"])
+    ids = [e["id"] for entries in manifests.values() for e in entries]
+    assert len(set(ids)) == len(ids)
+    assert (out / ".completed").is_file()
+
+    again = subprocess.run(command, check=True, capture_output=True, text=True)
+    assert "already prepared" in again.stdout

@@ -1,0 +1,34 @@
+import pytest
+
+from asr.text import normalize_text
+from asr.tokenizer import BLANK, Tokenizer, TokenizerError
+
+
+@pytest.mark.parametrize(
+    "raw,normal",
+    [
+        ("Hello, World!", "hello world"),
+        ("  don't  STOP\n", "don't stop"),
+        ("'quoted' words", "quoted words"),
+        ("Café—au-lait", "cafe au lait"),
+        ("it’s", "it's"),
+        ("", ""),
+    ],
+)
+def test_normalize_text(raw, normal):
+    assert normalize_text(raw) == normal
+
+
+def test_english_vocabulary_round_trip():
+    tok = Tokenizer.english()
+    assert tok.tokens[BLANK] == "<blank>" and tok.size == 29
+    ids = tok.encode("don't stop")
+    assert BLANK not in ids and tok.decode(ids) == "don't stop"
+    assert tok.decode([BLANK, *ids, BLANK]) == "don't stop"
+
+
+def test_from_texts_adds_digits_and_rejects_unknown():
+    tok = Tokenizer.from_texts(["route 66"])
+    assert "6" in tok.tokens
+    with pytest.raises(TokenizerError, match="'7'"):
+        tok.encode("route 77")

@@ -1,0 +1,102 @@
+import dataclasses
+import math
+
+import pytest
+import soundfile
+import torch
+
+from asr.checkpoint import CheckpointError, load_checkpoint, restore_model
+from asr.config import ExperimentConfig, FeatureConfig, ModelConfig, TrainConfig
+from asr.data import Batch, Utterance
+from asr.train import Trainer, TrainingError, amp_dtype, run_training
+from asr.tokenizer import Tokenizer
+from conftest import tone
+
+CONFIG = ExperimentConfig(
+    features=FeatureConfig(n_mels=20, speed_perturb=False, specaugment=False),
+    model=ModelConfig(conv_channels=4, hidden_size=16, num_layers=1),
+    train=TrainConfig(epochs=2, max_batch_seconds=2.0, lr=5e-3, warmup_steps=2, num_workers=0, cmvn_utterances=10),
+)
+
+
+@pytest.fixture
+def corpus(tmp_path):
+    """Four tiny 'utterances': tones whose pitch spells the transcript."""
+    utts = []
+    for i, (freq, text) in enumerate([(300, "a"), (900, "b"), (300, "a"), (900, "b")]):
+        path = tmp_path / f"u{i}.wav"
+        soundfile.write(path, tone(0.6, freq=freq), 16000)
+        utts.append(Utterance(f"u{i}", path, 0.6, text))
+    return utts
+
+
+def test_amp_dtype_choice():
+    cpu = torch.device("cpu")
+    assert amp_dtype("auto", cpu) is None and amp_dtype("fp32", cpu) is None
+    assert amp_dtype("bf16", cpu) is torch.bfloat16 and amp_dtype("fp16", cpu) is torch.float16
+
+
+def test_training_reduces_loss_and_checkpoints_load_weights_only(tmp_path, corpus):
+    config = CONFIG.with_overrides({"train.epochs": 6})
+    best = run_training(config, corpus, corpus[:2], tmp_path / "exp", torch.device("cpu"))
+    log = (tmp_path / "exp" / "train.log").read_text()
+    losses = [float(line.split("train loss ")[1].split(",")[0]) for line in log.splitlines() if "train loss" in line]
+    assert len(losses) == 6 and losses[-1] < 0.5 * losses[0]
+    assert "parameters" in log
+    payload = torch.load(best, weights_only=True)  # a model file can never run code
+    model, loaded_config, tokenizer, cmvn = restore_model(payload)
+    assert loaded_config == config and tokenizer.tokens[0] == "<blank>" and cmvn.mean.shape == (20,)
+    assert (tmp_path / "exp" / "last.pt").exists() and (tmp_path / "exp" / "config.yaml").exists()
+
+
+def test_resume_continues_from_same_state(tmp_path, corpus, monkeypatch):
+    straight = tmp_path / "straight"
+    run_training(CONFIG, corpus, corpus[:2], straight, torch.device("cpu"))
+
+    # Interrupt a second run during its second epoch, then resume it.
+    original, calls = Trainer.train_one_epoch, []
+
+    def crash_on_second_epoch(self, loader):
+        calls.append(1)
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        return original(self, loader)
+
+    split = tmp_path / "split"
+    monkeypatch.setattr(Trainer, "train_one_epoch", crash_on_second_epoch)
+    with pytest.raises(KeyboardInterrupt):
+        run_training(CONFIG, corpus, corpus[:2], split, torch.device("cpu"))
+    monkeypatch.setattr(Trainer, "train_one_epoch", original)
+    assert load_checkpoint(split / "last.pt")["epoch"] == 1
+    run_training(CONFIG, corpus, corpus[:2], split, torch.device("cpu"), resume=True)
+
+    a, b = load_checkpoint(straight / "last.pt"), load_checkpoint(split / "last.pt")
+    assert a["epoch"] == b["epoch"] == 2 and a["step"] == b["step"]
+    for name, tensor in a["model"].items():
+        assert torch.equal(tensor, b["model"][name]), name
+
+
+def test_non_finite_loss_skips_then_stops(tmp_path, corpus):
+    tokenizer = Tokenizer.english()
+    from asr.model import AcousticModel
+    from asr.features import Cmvn
+
+    model = AcousticModel(20, tokenizer.size, CONFIG.model)
+    trainer = Trainer(model, CONFIG, tokenizer, Cmvn.identity(20), torch.device("cpu"), tmp_path, steps_per_epoch=4)
+    nan_batch = Batch(["x1", "x2"], torch.full((2, 30, 20), math.nan), torch.tensor([30, 30]), torch.tensor([1, 1]), torch.tensor([1, 1]), [])
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    with pytest.raises(TrainingError, match="non-finite"):
+        trainer.train_one_epoch([nan_batch] * 10)
+    assert trainer.bad_in_a_row == CONFIG.train.max_bad_batches + 1
+    assert all(torch.equal(before[k], v) for k, v in model.state_dict().items())  # no update from NaN
+
+
+def test_bad_checkpoint_is_one_line_error(tmp_path):
+    bad = tmp_path / "bad.pt"
+    bad.write_bytes(b"garbage")
+    with pytest.raises(CheckpointError) as err:
+        load_checkpoint(bad)
+    assert "\n" not in str(err.value) and str(bad) in str(err.value)
+    torch.save({"something": 1}, bad)
+    with pytest.raises(CheckpointError, match="not an asr checkpoint"):
+        load_checkpoint(bad)

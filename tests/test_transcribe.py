@@ -1,0 +1,51 @@
+import numpy as np
+import pytest
+import soundfile
+import torch
+
+import asr
+from asr import transcribe as transcribe_module
+from asr.config import ModelConfig
+from asr.features import Cmvn
+from asr.model import AcousticModel
+from asr.tokenizer import Tokenizer
+from asr.transcribe import Transcriber
+from conftest import TINY_CONFIG, tone
+
+
+def test_load_model_and_transcribe_path_and_array(tiny_checkpoint, wav_file):
+    model = asr.load_model(tiny_checkpoint, device="cpu")
+    from_path = model.transcribe(wav_file)
+    from_array = model.transcribe(tone(2.0, rate=8000, channels=2), sample_rate=8000)
+    assert isinstance(from_path.text, str) and isinstance(from_array.text, str)
+    assert model.frame_shift == pytest.approx(0.04)
+    logprobs = model.logprobs(torch.from_numpy(tone(1.0)))
+    assert logprobs.dtype == np.float32 and np.allclose(np.exp(logprobs).sum(-1), 1, atol=1e-4)
+
+
+def test_long_audio_is_windowed_with_the_same_result(monkeypatch):
+    """A model without recurrence has a local receptive field: windowed == whole, exactly."""
+    torch.manual_seed(0)
+    config = TINY_CONFIG.with_overrides({"model.num_layers": 0})
+    model = AcousticModel(20, 29, config.model)
+    transcriber = Transcriber(model, config, Tokenizer.english(), Cmvn.identity(20), torch.device("cpu"))
+    samples = torch.randn(16000 * 7)
+    whole = transcriber.logprobs(samples)
+    monkeypatch.setattr(transcribe_module, "WINDOW_SECONDS", 1.0)
+    monkeypatch.setattr(transcribe_module, "CONTEXT_SECONDS", 0.24)
+    windowed = transcriber.logprobs(samples)
+    assert windowed.shape == whole.shape
+    assert np.allclose(windowed, whole, atol=1e-5)
+
+
+def test_long_file_runs_in_bounded_windows(tmp_path, tiny_checkpoint, monkeypatch):
+    """A long file never reaches the model in one piece: each forward pass sees one window."""
+    path = tmp_path / "long.flac"
+    soundfile.write(path, np.random.default_rng(0).normal(0, 0.05, 16000 * 65).astype(np.float32), 16000)
+    model = asr.load_model(tiny_checkpoint, device="cpu")
+    seen, forward = [], Transcriber._forward
+    monkeypatch.setattr(Transcriber, "_forward", lambda self, feats: seen.append(len(feats)) or forward(self, feats))
+    hyp = model.transcribe(path)
+    window = (transcribe_module.WINDOW_SECONDS + 2 * transcribe_module.CONTEXT_SECONDS) / 0.01
+    assert len(seen) == 3 and max(seen) <= window
+    assert isinstance(hyp.text, str)
