@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# FSDD recipe: prepare -> train -> evaluate. Stages are safe to re-run.
+#   bash recipes/fsdd/run.sh [--data-dir DIR] [--stage N] [--stop-stage N] [--exp-dir DIR]
+# DIR holds recordings/ (default: download from GitHub into download/fsdd).
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+data_dir=download/fsdd; out_dir=data/fsdd; exp_dir=exp/fsdd; stage=0; stop_stage=2
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --data-dir) data_dir=$2; shift 2 ;;
+    --exp-dir) exp_dir=$2; shift 2 ;;
+    --out-dir) out_dir=$2; shift 2 ;;
+    --stage) stage=$2; shift 2 ;;
+    --stop-stage) stop_stage=$2; shift 2 ;;
+    *) echo "run.sh: unknown option $1" >&2; exit 2 ;;
+  esac
+done
+[ -d .venv ] && export PATH="$PWD/.venv/bin:$PATH"
+here=recipes/fsdd
+
+if [ "$stage" -le 0 ] && [ "$stop_stage" -ge 0 ]; then
+  echo "== stage 0: prepare manifests"
+  python $here/prepare.py --data-dir "$data_dir" --out-dir "$out_dir"
+fi
+if [ "$stage" -le 1 ] && [ "$stop_stage" -ge 1 ]; then
+  echo "== stage 1: train"
+  if [ -f "$exp_dir/last.pt" ]; then resume=--resume; else resume=; fi
+  # No dev set in this corpus: select on training WER, never on test.
+  asr train --config $here/conf/train.yaml --train "$out_dir/train.jsonl" --dev "$out_dir/train.jsonl" --exp-dir "$exp_dir" $resume
+fi
+if [ "$stage" -le 2 ] && [ "$stop_stage" -ge 2 ]; then
+  echo "== stage 2: evaluate on the 29 test files"
+  asr eval "$exp_dir/best.pt" "$out_dir/test.jsonl" --details "$exp_dir/eval-test.tsv"
+fi
