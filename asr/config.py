@@ -26,6 +26,7 @@ class FeatureConfig:
     """Log-mel features and training-time augmentation (see `asr.features`)."""
 
     n_mels: int = 80
+    utterance_cmn: bool = False  # also subtract each utterance's own mean (removes the microphone's colouring)
     specaugment: bool = True
     freq_masks: int = 2
     freq_mask_width: int = 15  # mel bins (Park et al. 2019, "F")
@@ -65,6 +66,7 @@ class TrainConfig:
     seed: int = 0
     precision: str = "auto"  # auto (bf16/fp16 on CUDA, fp32 on CPU) | fp32 | bf16 | fp16
     num_workers: int = 2
+    num_threads: int = 0  # torch CPU threads; 0 = torch's default (one per core)
     max_bad_batches: int = 5  # consecutive non-finite losses before training stops
     on_bad_audio: str = "fail"  # fail | skip: what a corrupt file in a manifest does
     cmvn_utterances: int = 1000  # utterances sampled for global CMVN statistics

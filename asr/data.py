@@ -18,7 +18,7 @@ from torch.utils.data import Dataset, Sampler
 
 from asr.audio import AudioError, Pathlike, duration, load
 from asr.config import FeatureConfig
-from asr.features import Cmvn, Fbank, SpecAugment, speed_perturb
+from asr.features import Cmvn, Fbank, SpecAugment, normalize, speed_perturb
 from asr.text import normalize_text
 from asr.tokenizer import Tokenizer
 
@@ -200,7 +200,7 @@ class SpeechDataset(Dataset):
             speed = self.config.speeds[int(torch.randint(len(self.config.speeds), ()))]
             samples = speed_perturb(samples, speed)
         with torch.no_grad():
-            features = self.cmvn(self.fbank(samples))
+            features = normalize(self.fbank(samples), self.cmvn, self.config)
             if self.specaugment is not None:
                 features = self.specaugment(features)
         return Example(utt.id, features, torch.tensor(self.tokenizer.encode(utt.text), dtype=torch.long))

@@ -73,6 +73,14 @@ class Cmvn:
         return cls(torch.zeros(n_mels), torch.ones(n_mels))
 
 
+def normalize(features: torch.Tensor, cmvn: Cmvn, config: FeatureConfig) -> torch.Tensor:
+    """(..., frames, n_mels) log-mels -> model input: global CMVN, then optional per-utterance mean removal."""
+    features = cmvn(features)
+    if config.utterance_cmn:
+        features = features - features.mean(-2, keepdim=True)
+    return features
+
+
 class CmvnAccumulator:
     """Running per-bin sums (float64) over many utterances' features."""
 

@@ -28,6 +28,7 @@ from asr.scoring import error_rates
 from asr.tokenizer import BLANK, Tokenizer
 
 log = logging.getLogger("asr.train")
+PROGRESS_EVERY = 30.0  # seconds between progress lines when there is no terminal for a bar
 
 
 class TrainingError(RuntimeError):
@@ -112,7 +113,8 @@ class Trainer:
         self.model.train()
         bar = tqdm(loader, desc=f"epoch {self.epoch + 1}", dynamic_ncols=True, leave=False, disable=None)
         total, count, started, seen = 0.0, 0, time.perf_counter(), 0
-        for batch in bar:
+        last_report = started
+        for number, batch in enumerate(bar, 1):
             self._handle_bad_audio(batch)
             if not batch.ids:
                 continue
@@ -132,6 +134,9 @@ class Trainer:
             self.step += 1
             total, count, seen = total + loss.item() * len(batch.ids), count + len(batch.ids), seen + len(batch.ids)
             bar.set_postfix(loss=f"{total / count:.3f}", utt_s=f"{seen / (time.perf_counter() - started):.1f}")
+            if bar.disable and time.perf_counter() - last_report > PROGRESS_EVERY:  # no terminal: log instead
+                last_report = time.perf_counter()
+                log.info("epoch %d: %d/%d batches, loss %.3f, %.1f utt/s", self.epoch + 1, number, len(loader), total / count, seen / (last_report - started))
         return total / max(count, 1)
 
     def _handle_bad_audio(self, batch: Batch) -> None:
@@ -228,6 +233,9 @@ def run_training(
         _, config, tokenizer, cmvn = restore_model(resume_state, exp_dir / "last.pt")
         train_cfg = config.train
         log.info("resuming from %s at epoch %d", exp_dir / "last.pt", resume_state["epoch"] + 1)
+    if train_cfg.num_threads:
+        # Small models on few cores run faster single-threaded than with spinning OpenMP threads.
+        torch.set_num_threads(train_cfg.num_threads)
     torch.manual_seed(train_cfg.seed)
     random.seed(train_cfg.seed)
     train_utterances = check_audio(train_utterances, train_cfg.on_bad_audio)

@@ -186,7 +186,9 @@ def test_user_errors_are_one_line(capsys, tmp_path, tiny_checkpoint, wav_file, a
 
 
 def test_align_without_matplotlib_says_how_to_install(capsys, monkeypatch, tiny_checkpoint, wav_file, tmp_path):
-    monkeypatch.setitem(sys.modules, "matplotlib", None)  # import matplotlib now raises ImportError
+    # Block matplotlib and every submodule an earlier test may have imported: imports now raise ImportError.
+    for name in [n for n in sys.modules if n == "matplotlib" or n.startswith("matplotlib.")] + ["matplotlib"]:
+        monkeypatch.setitem(sys.modules, name, None)
     code, _, err = run(capsys, "align", tiny_checkpoint, wav_file, "--png", tmp_path / "a.png")
     assert code == 1
     assert err.strip() == "asr: error: asr align needs matplotlib (pip install 'asr[plot]')"

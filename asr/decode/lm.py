@@ -37,7 +37,7 @@ _GOLDEN = 0x9E3779B97F4A7C15
 LmArrays = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]
 
 
-@njit(inline="always")
+@njit  # scalars only: LLVM inlines it; Numba-level inlining would only slow the compile
 def _extend_hash(h, word):
     """Hash of an n-gram grown one word to the left; never 0 (0 marks an empty slot)."""
     x = h + np.uint64(word + 1) * np.uint64(_GOLDEN)
@@ -87,11 +87,22 @@ def lm_logprob10(lm, state, word, out_state):
     """
     keys, probs, backoffs, uni_probs, uni_backoffs = lm
     n = state.shape[0]
+    return lm_logprob10_rows(
+        keys, probs, backoffs, uni_probs, uni_backoffs, state.reshape((1, n)), 0, word, out_state.reshape((1, n)), 0
+    )
+
+
+@njit(inline="always")
+def lm_logprob10_rows(keys, probs, backoffs, uni_probs, uni_backoffs, states, row, word, out_states, out_row):
+    """`lm_logprob10` with the LM arrays unpacked and the states rows of 2-D arrays
+    (states[row] -> out_states[out_row]; may be the same row): for hot loops, where
+    unpacking a tuple or slicing a row costs an atomic reference-count update per array."""
+    n = states.shape[1]
     prob = np.float64(uni_probs[word])
     matched = 0  # context words of the longest listed n-gram ending in `word`
     h = _extend_hash(np.uint64(0), word)
     for j in range(n):
-        c = state[n - 1 - j]
+        c = states[row, n - 1 - j]
         if c < 0:
             break
         h = _extend_hash(h, c)
@@ -103,7 +114,7 @@ def lm_logprob10(lm, state, word, out_state):
     backoff = 0.0  # bows of the contexts longer than the matched one
     h = np.uint64(0)
     for j in range(n):
-        c = state[n - 1 - j]
+        c = states[row, n - 1 - j]
         if c < 0:
             break
         h = _extend_hash(h, c)
@@ -117,9 +128,9 @@ def lm_logprob10(lm, state, word, out_state):
                 break
             backoff += backoffs[slot]
     for j in range(n - 1):
-        out_state[j] = state[j + 1]
+        out_states[out_row, j] = states[row, j + 1]
     if n > 0:
-        out_state[n - 1] = word
+        out_states[out_row, n - 1] = word
     return prob + backoff
 
 

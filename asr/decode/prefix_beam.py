@@ -160,7 +160,7 @@ class BeamSearchDecoder:
     def begin(self) -> BeamState:
         """A state holding only the empty prefix."""
         tree = k.new_tree(1 + self.options.beam_size * FRAMES_PER_CALL, self._ctx_len)
-        k.init_root(tree, self._root_ctx, self.space_id, self._ipar)
+        k.init_root(tree, self._root_ctx, self._ipar)
         size = self.options.beam_size
         node, pb, pnb = np.zeros(size, np.int32), np.zeros(size), np.full(size, -np.inf)
         return BeamState(tree, 1, node, pb, pnb, 1, 0)
@@ -189,31 +189,20 @@ class BeamSearchDecoder:
 
         When a lexicon rejects every surviving prefix, returns the empty text with score -inf.
         """
-        n = state.n_beam
-        final_lm = k.final_lm(state.beam_node, n, state.tree, self._lm, self._words, self._hot, self._fpar, self._ipar)
-        merged: dict[int, list[float]] = {}  # text -> [am, lm, node]; "a b " and "a b" are one text
-        parent, token, phash = state.tree[k.PARENT], state.tree[k.TOKEN], state.tree[k.PHASH]
-        for i in range(n):
-            if final_lm[i] == -np.inf:
-                continue
-            node = int(state.beam_node[i])
-            am = _logaddexp(float(state.beam_pb[i]), float(state.beam_pnb[i]))
-            ends_in_space = node != 0 and token[node] == self.space_id
-            key = int(phash[parent[node]] if ends_in_space else phash[node])
-            if key in merged:
-                merged[key][0] = _logaddexp(merged[key][0], am)
-            else:
-                merged[key] = [am, float(final_lm[i]), node]
-        ranked = sorted(merged.values(), key=lambda e: -(e[0] + e[1]))[: self.options.nbest]
-        if not ranked:
-            return [Hypothesis("", (), -math.inf, -math.inf)]
-        return [self._hypothesis(state, int(node), am, lm) for am, lm, node in ranked]
+        return self._nbest(k.finish(
+            state.beam_node, state.beam_pb, state.beam_pnb, state.n_beam, state.tree, self._lm, self._words,
+            self._hot, self._fpar, self._ipar, self.options.nbest,
+        ))  # fmt: skip
 
     # -- one shot ---------------------------------------------------------------------------
 
     def decode(self, logprobs: np.ndarray) -> list[Hypothesis]:
-        """N-best hypotheses, best first, for log-probs (frames, vocab)."""
-        return self.end(self.step(self.begin(), logprobs))
+        """N-best hypotheses, best first, for log-probs (frames, vocab); the same as `end(step(begin(), x))`
+        in one kernel call."""
+        return self._nbest(k.decode_utterance(
+            self._check(logprobs), FRAMES_PER_CALL, self._root_ctx, self._lm, self._words, self._hot,
+            self._fpar, self._ipar, self.options.nbest,
+        ))  # fmt: skip
 
     def decode_batch(self, batch: Sequence[np.ndarray], num_threads: int = 1) -> list[list[Hypothesis]]:
         """`decode` on each (frames_i, vocab) array; the kernels release the GIL, so threads scale."""
@@ -243,22 +232,38 @@ class BeamSearchDecoder:
         nodes = k.node_path(state.tree[k.PARENT], node)
         if len(nodes) and state.tree[k.TOKEN][nodes[-1]] == self.space_id:
             nodes = nodes[:-1]  # "a b " is the text "a b"
-        ids = tuple(int(i) for i in state.tree[k.TOKEN][nodes])
-        text = "".join(self.tokens[i] for i in ids)
-        words = _words(text, state.tree[k.FRAME][nodes], state.tree[k.EMIT][nodes], self.frame_shift)
-        return Hypothesis(text, ids, am + lm, am, lm, words)
+        ids, frames, logprobs = (state.tree[field][nodes].tolist() for field in (k.TOKEN, k.FRAME, k.EMIT))
+        return self._make(ids, frames, logprobs, am, lm)
+
+    def _nbest(self, ranked: tuple[np.ndarray, np.ndarray]) -> list[Hypothesis]:
+        """Hypotheses from what `k.finish` returns (as lists first: slicing arrays costs more here)."""
+        ints, floats = ranked[0].tolist(), ranked[1].tolist()
+        n = ints[0]
+        if not n:
+            return [Hypothesis("", (), -math.inf, -math.inf)]
+        offsets = ints[1 : n + 2]
+        ids, frames, logprobs = ints[n + 2 : n + 2 + offsets[-1]], ints[n + 2 + offsets[-1] :], floats[2 * n :]
+        return [
+            self._make(ids[a:b], frames[a:b], logprobs[a:b], floats[r], floats[n + r])
+            for r, (a, b) in enumerate(zip(offsets, offsets[1:]))
+        ]
+
+    def _make(self, ids: list[int], frames: list[int], logprobs: list[float], am: float, lm: float) -> Hypothesis:
+        """A hypothesis from its tokens with their entry frames and log-probs (text length,)."""
+        text = "".join([self.tokens[i] for i in ids])
+        return Hypothesis(text, tuple(ids), am + lm, am, lm, _words(text, frames, logprobs, self.frame_shift))
 
 
-def _words(text: str, frames: np.ndarray, logprobs: np.ndarray, frame_shift: float) -> tuple[WordAlignment, ...]:
-    """Word timings and confidences (see `BeamSearchDecoder`); frames, logprobs: (len(text),) per character."""
-    total = np.concatenate([[0.0], np.cumsum(logprobs, dtype=np.float64)]).tolist()
-    frames = frames.tolist()
+def _words(text: str, frames: list[int], logprobs: list[float], frame_shift: float) -> tuple[WordAlignment, ...]:
+    """Word timings and confidences (see `BeamSearchDecoder`); frames, logprobs: per character of text.
+    Plain Python: for a few words it is faster than numpy."""
     words, start = [], 0
-    for end in [i for i, ch in enumerate(text) if ch == SPACE] + [len(text)]:
-        if end > start:
-            confidence = min(1.0, math.exp((total[end] - total[start]) / (end - start)))
+    for word in text.split(SPACE):
+        end = start + len(word)
+        if word:
+            confidence = min(1.0, math.exp(math.fsum(logprobs[start:end]) / len(word)))
             begin, finish = frames[start] * frame_shift, (frames[end - 1] + 1) * frame_shift
-            words.append(WordAlignment(text[start:end], begin, finish, confidence))
+            words.append(WordAlignment(word, begin, finish, confidence))
         start = end + 1
     return tuple(words)
 

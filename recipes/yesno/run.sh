@@ -29,6 +29,7 @@ if [ "$stage" -le 1 ] && [ "$stop_stage" -ge 1 ]; then
   asr train --config $here/conf/train.yaml --train "$out_dir/train.jsonl" --dev "$out_dir/train.jsonl" --exp-dir "$exp_dir" $resume
 fi
 if [ "$stage" -le 2 ] && [ "$stop_stage" -ge 2 ]; then
-  echo "== stage 2: evaluate on the 29 test files"
-  asr eval "$exp_dir/best.pt" "$out_dir/test.jsonl" --details "$exp_dir/eval-test.tsv"
+  echo "== stage 2: evaluate on the 29 test files (greedy, then beam search with the two-word lexicon)"
+  asr eval "$exp_dir/best.pt" "$out_dir/test.jsonl" --details "$exp_dir/eval-test-greedy.tsv"
+  asr eval "$exp_dir/best.pt" "$out_dir/test.jsonl" --details "$exp_dir/eval-test.tsv" --lexicon $here/lexicon.txt --beam 8
 fi
