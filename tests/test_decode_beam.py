@@ -7,6 +7,7 @@ import random
 import numpy as np
 import pytest
 
+from asr.decode.greedy import greedy_decode
 from asr.decode.lm import NgramLM
 from asr.decode.lm_build import build_arpa
 from asr.decode.prefix_beam import BeamSearchDecoder, BeamSearchOptions
@@ -235,3 +236,78 @@ def test_bad_arguments():
         BeamSearchDecoder(TOKENS, hotwords={"xyz": 1.0})  # not spellable
     with pytest.raises(ValueError):
         BeamSearchDecoder(TOKENS).decode(np.zeros((3, 4), np.float32))
+
+
+def spikes(n_frames: int, tokens, at: dict[int, dict[str, float]], floor: float = 1e-5) -> np.ndarray:
+    """Blank-dominant log-probs (every other token at `floor`); `at` maps a frame to {token: prob}."""
+    index = {t: i for i, t in enumerate(tokens)}
+    probs = np.full((n_frames, len(tokens)), floor)
+    for t, row in at.items():
+        for tok, p in row.items():
+            probs[t, index[tok]] = p
+    probs[:, 0] = 0.0
+    probs[:, 0] = 1.0 - probs.sum(1)
+    return np.log(probs).astype(np.float32)
+
+
+def test_timing_follows_the_spike_not_the_entry():
+    """'h' enters the beam on 1e-3 at frame 2; its spike is at frame 20, 'i' at 22 (as greedy says)."""
+    tokens = Tokenizer.english().tokens
+    logprobs = spikes(30, tokens, {2: {"h": 1e-3}, 20: {"h": 0.98}, 22: {"i": 0.98}})
+    shift = 0.04
+    greedy = greedy_decode(logprobs, tokens, shift).words
+    for options in (BeamSearchOptions(beam_size=8), WIDE):
+        best = BeamSearchDecoder(tokens, options, frame_shift=shift).decode(logprobs)[0]
+        (word,) = best.words
+        assert (word.word, greedy[0].word) == ("hi", "hi")
+        assert word.start == pytest.approx(20 * shift, abs=shift + 1e-9)
+        assert word.start == pytest.approx(greedy[0].start, abs=shift + 1e-9)
+        assert word.end == pytest.approx(23 * shift) == pytest.approx(greedy[0].end)
+        assert word.confidence == pytest.approx(0.98, abs=1e-3)
+        assert_same([best], ReferenceBeamSearch(tokens, options, frame_shift=shift).decode(logprobs)[:1])
+
+
+def random_spikes(rng: np.random.Generator, tokens) -> tuple[np.ndarray, str]:
+    """Peaky log-probs of a random text: each character a 1-3 frame spike, blanks around, noise, and
+    now and then an early weak bump of the next character."""
+    words = [rng.choice(list("abc"), int(rng.integers(1, 4))) for _ in range(int(rng.integers(1, 4)))]
+    text = " ".join("".join(w) for w in words)
+    at, t = {}, int(rng.integers(0, 4))
+    for ch in text:
+        if rng.random() < 0.3:
+            at[t] = {ch: float(rng.uniform(1e-4, 0.05))}  # weak, early
+            t += int(rng.integers(2, 5))
+        for _ in range(int(rng.integers(1, 4))):
+            at[t] = {ch: float(rng.uniform(0.6, 0.99))}
+            t += 1
+        t += int(rng.integers(1, 4))
+    logprobs = spikes(t + 2, tokens, at, floor=1e-4)
+    noisy = log_softmax(logprobs + 0.3 * rng.normal(size=logprobs.shape).astype(np.float32))
+    return noisy, text
+
+
+@pytest.mark.parametrize("beam_size", [1, 8, 64])
+def test_timings_match_greedy_on_peaky_input(beam_size):
+    """Where the texts agree, every word is within a frame of greedy's (greedy takes the first frame of a
+    character's spike, the beam its likeliest), and nearly all match it exactly, confidence included."""
+    rng = np.random.default_rng(beam_size)
+    shift = 0.02
+    options = BeamSearchOptions(beam_size=beam_size, token_min_logprob=-20.0)
+    decoder = BeamSearchDecoder(TOKENS, options, frame_shift=shift)
+    texts = words = exact = 0
+    for _ in range(40):
+        logprobs, _ = random_spikes(rng, TOKENS)
+        greedy, best = greedy_decode(logprobs, TOKENS, shift), decoder.decode(logprobs)[0]
+        if best.text != greedy.text:
+            continue
+        texts += 1
+        for ours, theirs in zip(best.words, greedy.words, strict=True):
+            assert ours.word == theirs.word
+            assert ours.start == pytest.approx(theirs.start, abs=shift + 1e-6)
+            assert ours.end == pytest.approx(theirs.end, abs=shift + 1e-6)
+            assert ours.confidence == pytest.approx(theirs.confidence, abs=0.25)
+            words += 1
+            exact += (ours.start, ours.end, ours.confidence) == pytest.approx(
+                (theirs.start, theirs.end, theirs.confidence), abs=1e-6
+            )
+    assert texts >= 35 and exact >= 0.95 * words

@@ -96,12 +96,17 @@ class BeamSearchDecoder:
     the bonus (natural log) it earns when completed; while a word is a prefix of
     a hotword it holds a proportional share, taken back if the word ends
     otherwise. Word timings come from the search itself: each character of a
-    prefix remembers the frame t at which the prefix ending in it entered the
-    beam (for peaky CTC output, the character's spike) and its log-prob there.
-    A word starts at its first character's frame and ends after its last one's,
-    in seconds (t * frame_shift, (t + 1) * frame_shift); its confidence is the
-    geometric mean of its characters' posteriors at those frames, exp(mean log p),
-    in [0, 1]. Timings never go backwards, and cost nothing per frame.
+    prefix remembers the frame t where the prefix was likeliest to end in it,
+    emitted at t: the highest p_nb(t) (after merges and repeats) relative to the
+    probability of the best hypothesis at t, updated in place as frames come (for
+    peaky CTC output, the character's spike, even when the prefix entered the beam
+    earlier on a tiny probability), and its log-prob there. Read back along the
+    winning prefix, a character's frame is moved before the next character's where
+    it is not already, so timings never go backwards. A word starts at its first
+    character's frame and ends after its last one's, in seconds (t * frame_shift,
+    (t + 1) * frame_shift); its confidence is the geometric mean of its characters'
+    posteriors at their own frames, exp(mean log p), in [0, 1]. Cost per frame: one
+    log-add and one comparison per surviving hypothesis.
     """
 
     def __init__(
@@ -232,8 +237,8 @@ class BeamSearchDecoder:
         nodes = k.node_path(state.tree[k.PARENT], node)
         if len(nodes) and state.tree[k.TOKEN][nodes[-1]] == self.space_id:
             nodes = nodes[:-1]  # "a b " is the text "a b"
-        ids, frames, logprobs = (state.tree[field][nodes].tolist() for field in (k.TOKEN, k.FRAME, k.EMIT))
-        return self._make(ids, frames, logprobs, am, lm)
+        ids, logprobs = state.tree[k.TOKEN][nodes].tolist(), state.tree[k.EMIT][nodes].tolist()
+        return self._make(ids, _ordered(state.tree[k.FRAME][nodes]), logprobs, am, lm)
 
     def _nbest(self, ranked: tuple[np.ndarray, np.ndarray]) -> list[Hypothesis]:
         """Hypotheses from what `k.finish` returns (as lists first: slicing arrays costs more here)."""
@@ -249,7 +254,7 @@ class BeamSearchDecoder:
         ]
 
     def _make(self, ids: list[int], frames: list[int], logprobs: list[float], am: float, lm: float) -> Hypothesis:
-        """A hypothesis from its tokens with their entry frames and log-probs (text length,)."""
+        """A hypothesis from its tokens with their frames and log-probs (text length,)."""
         text = "".join([self.tokens[i] for i in ids])
         return Hypothesis(text, tuple(ids), am + lm, am, lm, _words(text, frames, logprobs, self.frame_shift))
 
@@ -266,6 +271,13 @@ def _words(text: str, frames: list[int], logprobs: list[float], frame_shift: flo
             words.append(WordAlignment(word, begin, finish, confidence))
         start = end + 1
     return tuple(words)
+
+
+def _ordered(frames: np.ndarray) -> list[int]:
+    """Each frame moved before the next one where it is not already: min(f[i], f[i + 1] - 1), from the
+    end (as `k.finish` does). On f[i] - i that is a running minimum from the end."""
+    steps = np.arange(len(frames))
+    return (np.minimum.accumulate((frames.astype(np.int64) - steps)[::-1])[::-1] + steps).tolist()
 
 
 def _logaddexp(a: float, b: float) -> float:

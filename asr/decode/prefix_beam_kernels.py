@@ -16,8 +16,8 @@ from numba import njit
 from asr.decode.lexicon import mix64, trie_child
 from asr.decode.lm import lm_logprob10_rows
 
-# Tree fields, indexed by node:
-PARENT, TOKEN, CTX, WNODE, HWNODE, EXT, HWP, PHASH, FRAME, EMIT = range(10)
+# Tree fields, indexed by node (FRAME, EMIT, PEAK: where its token is likeliest emitted, see `advance`):
+PARENT, TOKEN, CTX, WNODE, HWNODE, EXT, HWP, PHASH, FRAME, EMIT, PEAK = range(11)
 # Scalar settings travel as two arrays, `fpar` (float64) and `ipar` (int64), indexed by:
 F_ALPHA_LN10, F_BETA, F_UNK_OFFSET, F_THRESHOLD, F_MIN_LOGPROB, F_LOG_SKIP, F_MAX_GAIN = range(7)
 I_BEAM, I_TOPK, I_SPACE, I_LM, I_LEXICON, I_HOTWORDS, I_UNK, I_EOS = range(8)
@@ -117,10 +117,18 @@ def advance(logprobs, first_frame, beam_node, beam_pb, beam_pnb, n_beam, tree, n
 
     Updates the beam and the tree in place; returns (n_beam, n_nodes).
     The tree must have room for frames * beam_size more nodes.
+
+    Timing: each node keeps the frame t at which p_nb(t), the probability of frames 0..t with
+    its prefix ending in its token at t (after merges and repeats), was highest relative to
+    p_b + p_nb of the best hypothesis at t (PEAK, natural log), and its token's log-prob there
+    (EMIT). Relative, because the joint p_nb(t) shrinks with every uncertain frame and would
+    favour early frames. A prefix that enters a wide beam early on a tiny probability moves
+    to its character's spike when that comes. Cost: one log-add per frame and one comparison
+    per surviving hypothesis.
     """
     # The hot loops below use these arrays directly: helper calls taking the tuples, even inlined
     # ones, cost ~100 ns each in reference counting (measured: 5x slower at beam 8).
-    parent, token, ctx, wnode, hwnode, ext, hwp, phash, frame, emit = tree
+    parent, token, ctx, wnode, hwnode, ext, hwp, phash, frame, emit, peak = tree
     word_keys, word_children, word_ids = words
     hot_keys, hot_children, hot_partial, hot_final = hot
     lm_keys, lm_probs, lm_bows, uni_probs, uni_bows = lm
@@ -268,17 +276,24 @@ def advance(logprobs, first_frame, beam_node, beam_pb, beam_pnb, n_beam, tree, n
             _sift_down(heap_score, heap_index, r, 0)
         while n_keep > 1 and c_score[order[n_keep - 1]] < best - threshold:
             n_keep -= 1
-        # 4. the survivors become the beam; new prefixes get a tree node
+        # 4. the survivors become the beam; new prefixes get a tree node; timings move to this
+        # frame where p_nb is relatively higher than at the node's peak so far
+        norm = _lae(c_pb[order[0]], c_pnb[order[0]])
+        if norm == -np.inf:  # every survivor at -inf: compare joint probabilities
+            norm = 0.0
         for r in range(n_keep):
             ci = order[r]
             node = c_node[ci]
-            if node < 0:
+            rel = c_pnb[ci] - norm
+            if node >= 0 and rel > peak[node]:  # ties keep the earlier frame
+                frame[node], emit[node], peak[node] = first_frame + t, row[token[node]], rel
+            elif node < 0:
                 node = n_nodes
                 n_nodes += 1
                 p = c_parent[ci]
                 parent[node], token[node], phash[node], ext[node] = p, c_token[ci], c_hash[ci], c_ext[ci]
                 wnode[node], hwnode[node], hwp[node] = c_wnode[ci], c_hwnode[ci], c_hwp[ci]
-                frame[node], emit[node] = first_frame + t, row[c_token[ci]]
+                frame[node], emit[node], peak[node] = first_frame + t, row[c_token[ci]], rel
                 if c_token[ci] == space and use_lm:
                     for j in range(ctx_len):
                         ctx[node, j] = c_ctx[ci, j]
@@ -338,9 +353,10 @@ def finish(beam_node, beam_pb, beam_pnb, n_beam, tree, lm, words, hot, fpar, ipa
     by total score (ties: beam order), those the lexicon rejects left out.
 
     Returns two arrays (each array returned to Python costs ~0.3 us):
-      ints    int64[2 + n + 2 L]: n, offsets[n + 1], token ids[L], entry frames[L];
+      ints    int64[2 + n + 2 L]: n, offsets[n + 1], token ids[L], token frames[L];
       floats  float64[2 n + L]: acoustic scores[n], LM parts[n], token log-probs[L];
-    hypothesis r spans [offsets[r], offsets[r + 1]) of the per-token parts.
+    hypothesis r spans [offsets[r], offsets[r + 1]) of the per-token parts. A token's frame is its
+    node's FRAME, moved before the next token's frame where it is not already (the words stay in order).
     """
     parent, token, phash, frame, emit = tree[PARENT], tree[TOKEN], tree[PHASH], tree[FRAME], tree[EMIT]
     space = ipar[I_SPACE]
@@ -386,10 +402,11 @@ def finish(beam_node, beam_pb, beam_pnb, n_beam, tree, lm, words, hot, fpar, ipa
         offsets[r + 1] = offsets[r] + _text_length(parent, token, node, space)
         if node != 0 and token[node] == space:
             node = parent[node]  # "a b " is the text "a b"
-        pos = offsets[r + 1]
+        pos, after = offsets[r + 1], np.int64(2**62)
         while pos > offsets[r]:
             pos -= 1
-            ids[pos], frames[pos], logprobs[pos] = token[node], frame[node], emit[node]
+            after = min(np.int64(frame[node]), after - 1)
+            ids[pos], frames[pos], logprobs[pos] = token[node], after, emit[node]
             node = parent[node]
     return ints, floats
 
@@ -434,11 +451,13 @@ def decode_utterance(logprobs, frames_per_call, root_ctx, lm, words, hot, fpar, 
 @njit(cache=True)
 def new_tree(capacity, ctx_len):
     """Per node: parent, token, LM state (capacity, ctx_len), word-trie node, hotword node, LM + bonus
-    score, hotword bonus held, hash of the token sequence, frame it entered the beam, token log-prob then."""
+    score, hotword bonus held, hash of the token sequence, frame where its token is likeliest emitted,
+    token log-prob then, relative log p_nb then (see `advance`)."""
     return (
         np.empty(capacity, np.int32), np.empty(capacity, np.int32), np.empty((capacity, ctx_len), np.int32),
         np.empty(capacity, np.int32), np.empty(capacity, np.int32), np.empty(capacity), np.empty(capacity),
         np.empty(capacity, np.uint64), np.empty(capacity, np.int32), np.empty(capacity, np.float32),
+        np.empty(capacity),
     )  # fmt: skip
 
 
@@ -449,6 +468,7 @@ def init_root(tree, root_ctx, ipar):
     tree[WNODE][0] = 0 if (ipar[I_LM] or ipar[I_LEXICON]) else -1
     tree[HWNODE][0] = 0 if ipar[I_HOTWORDS] else -1
     tree[EXT][0], tree[HWP][0], tree[PHASH][0], tree[FRAME][0], tree[EMIT][0] = 0.0, 0.0, 1, -1, 0.0
+    tree[PEAK][0] = -np.inf
 
 
 @njit(cache=True)
@@ -458,7 +478,7 @@ def grow_tree(tree, capacity):
     n = tree[PARENT].shape[0]
     new[PARENT][:n], new[TOKEN][:n], new[CTX][:n] = tree[PARENT], tree[TOKEN], tree[CTX]
     new[WNODE][:n], new[HWNODE][:n], new[EXT][:n], new[HWP][:n] = tree[WNODE], tree[HWNODE], tree[EXT], tree[HWP]
-    new[PHASH][:n], new[FRAME][:n], new[EMIT][:n] = tree[PHASH], tree[FRAME], tree[EMIT]
+    new[PHASH][:n], new[FRAME][:n], new[EMIT][:n], new[PEAK][:n] = tree[PHASH], tree[FRAME], tree[EMIT], tree[PEAK]
     return new
 
 
@@ -481,7 +501,7 @@ def compact(tree, n_nodes, beam_node, n_beam):
             parent[n] = new_id[p] if p >= 0 else -1
             tree[TOKEN][n], tree[WNODE][n], tree[HWNODE][n] = tree[TOKEN][old], tree[WNODE][old], tree[HWNODE][old]
             tree[EXT][n], tree[HWP][n], tree[PHASH][n] = tree[EXT][old], tree[HWP][old], tree[PHASH][old]
-            tree[FRAME][n], tree[EMIT][n] = tree[FRAME][old], tree[EMIT][old]
+            tree[FRAME][n], tree[EMIT][n], tree[PEAK][n] = tree[FRAME][old], tree[EMIT][old], tree[PEAK][old]
             tree[CTX][n, :] = tree[CTX][old, :]
             n += 1
     for i in range(n_beam):

@@ -109,7 +109,11 @@ class ReferenceBeamSearch:
     def decode(self, logprobs: np.ndarray) -> list[Hypothesis]:
         o, space = self.options, self.space
         beam: dict[Prefix, tuple[float, float]] = {(): (0.0, -math.inf)}  # prefix -> (p_b, p_nb), best first
-        timing: dict[Prefix, tuple[tuple[int, float], ...]] = {(): ()}  # (frame, log-prob) per token
+        # Timings live in a tree, as in the kernels: a prefix that leaves the beam and comes back is a new node
+        # (its descendants in the beam keep the old one). Per node: [parent, frame, log-prob of its token
+        # there, log p_nb there relative to the best hypothesis].
+        nodes: list[list] = [[-1, -1, 0.0, -math.inf]]
+        node_of: dict[Prefix, int] = {(): 0}  # the node of each prefix in the beam
         for t, row in enumerate(logprobs.astype(np.float64)):
             if o.blank_skip_threshold < 1 and row[0] > math.log(o.blank_skip_threshold):
                 beam = {p: (logaddexp(pb, pnb) + row[0], -math.inf) for p, (pb, pnb) in beam.items()}
@@ -135,10 +139,36 @@ class ReferenceBeamSearch:
             best = max(totals.values())
             ranked = sorted(candidates, key=lambda p: -totals[p])[: o.beam_size]  # stable: first generated wins ties
             beam = {p: tuple(candidates[p]) for p in ranked if totals[p] >= best - o.beam_threshold}
-            for p in beam:
-                if p in made_from:  # entered the beam at this frame
-                    timing[p] = timing[made_from[p]] + ((t, row[p[-1]]),)
-        return self.finish(beam, timing)
+            node_of = self.update_timing(beam, made_from, node_of, nodes, t, row)
+        return self.finish(beam, {p: self.path(nodes, n) for p, n in node_of.items()})
+
+    @staticmethod
+    def update_timing(beam: dict, made_from: dict, node_of: dict, nodes: list, t: int, row: np.ndarray) -> dict:
+        """Each prefix's token moves to frame t where its p_nb, relative to p_b + p_nb of the best
+        hypothesis, is higher than at its frame so far (ties keep the earlier frame); new prefixes get
+        a node at t. Returns the new node_of."""
+        norm = logaddexp(*next(iter(beam.values())))
+        norm = 0.0 if norm == -math.inf else norm
+        new_node_of = {}
+        for p, (_, pnb) in beam.items():
+            relative = pnb - norm
+            if p in made_from:  # entered the beam at this frame
+                nodes.append([node_of[made_from[p]], t, row[p[-1]], relative])
+                new_node_of[p] = len(nodes) - 1
+            else:
+                new_node_of[p] = node = node_of[p]
+                if p and relative > nodes[node][3]:
+                    nodes[node][1:] = [t, row[p[-1]], relative]
+        return new_node_of
+
+    @staticmethod
+    def path(nodes: list, node: int) -> tuple[tuple[int, float], ...]:
+        """(frame, log-prob) of each token from the root's child to `node`."""
+        timing = []
+        while nodes[node][0] >= 0:
+            timing.append((nodes[node][1], nodes[node][2]))
+            node = nodes[node][0]
+        return tuple(reversed(timing))
 
     def finish(self, beam: dict[Prefix, tuple[float, float]], timing: dict) -> list[Hypothesis]:
         """Score the last word and </s>; merge "a b " into "a b"; the N-best."""
@@ -161,7 +191,12 @@ class ReferenceBeamSearch:
         return [Hypothesis(self.text(p), p, am + lm, am, lm, self.words(p, tm)) for p, (am, lm, tm) in ranked]
 
     def words(self, prefix: Prefix, timing: Sequence[tuple[int, float]]) -> tuple[WordAlignment, ...]:
-        """Words with the frames at which their characters entered the beam (see `BeamSearchDecoder`)."""
+        """Words with their characters' frames, each moved before the next character's frame where it is
+        not already, and log-probs (see `BeamSearchDecoder`)."""
+        frames = [f for f, _ in timing]
+        for i in range(len(frames) - 2, -1, -1):
+            frames[i] = min(frames[i], frames[i + 1] - 1)
+        timing = [(f, lp) for f, (_, lp) in zip(frames, timing)]
         words, start = [], 0
         for end in [i for i, c in enumerate(prefix) if c == self.space] + [len(prefix)]:
             if end > start:

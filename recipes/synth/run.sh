@@ -28,8 +28,13 @@ if [ "$stage" -le 1 ] && [ "$stop_stage" -ge 1 ]; then
   asr train --config $here/conf/train.yaml --train "$out_dir/train.jsonl" --dev "$out_dir/dev.jsonl" --exp-dir "$exp_dir" $resume
 fi
 if [ "$stage" -le 2 ] && [ "$stop_stage" -ge 2 ]; then
-  echo "== stage 2: evaluate on the test voices"
-  asr eval "$exp_dir/best.pt" "$out_dir/test.jsonl" --details "$exp_dir/eval-test.tsv"
+  echo "== stage 2: evaluate on the test voices: greedy, then beam search with a word 3-gram of the training text"
+  asr eval "$exp_dir/best.pt" "$out_dir/test.jsonl" --details "$exp_dir/eval-test-greedy.tsv"
+  python -c "import json,sys; [print(json.loads(l)['text']) for l in open(sys.argv[1])]" "$out_dir/train.jsonl" > "$exp_dir/lm-text.txt"
+  asr lm build "$exp_dir/lm-text.txt" --order 3 -o "$exp_dir/lm.arpa"
+  # Choose the LM weight and word bonus on dev, then score test once with them.
+  best=$(asr tune-lm "$exp_dir/best.pt" "$out_dir/dev.jsonl" --lm "$exp_dir/lm.arpa" --beam 16 | tee /dev/stderr | sed -n 's/^best: \(--alpha [^ ]* --beta [^ ]*\).*/\1/p')
+  asr eval "$exp_dir/best.pt" "$out_dir/test.jsonl" --details "$exp_dir/eval-test-lm.tsv" --lm "$exp_dir/lm.arpa" --beam 16 $best
 fi
 if [ "$stage" -le 3 ] && [ "$stop_stage" -ge 3 ]; then
   sample=$(python -c "import json,sys; r=json.loads(open(sys.argv[1]).readline()); print(r['audio'], '|', r['text'], '|', r['speaker'])" "$out_dir/test.jsonl")
