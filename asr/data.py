@@ -90,7 +90,7 @@ def _parse_line(line: str, path: Path, number: int) -> Utterance:
         raise ManifestError(f"{where}: duration must be positive, got {seconds}")
     audio = Path(record["audio"])
     if not audio.is_absolute():
-        audio = path.parent / audio
+        audio = path.parent.absolute() / audio
     return Utterance(str(record["id"]), audio, seconds, normalize_text(str(record["text"])), str(record.get("speaker", "")))
 
 

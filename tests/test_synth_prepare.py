@@ -160,6 +160,78 @@ def test_too_few_sentences_is_an_error(prepare):
         prepare.PrepareOptions(num_sentences=10, num_dev=5, num_test=5)
 
 
+def test_sentences_file_replaces_the_built_in_list(prepare, tmp_path):
+    path = tmp_path / "sentences.txt"
+    path.write_text("one\ntwo\n\ntwo\nthree four\n")
+    options = prepare.PrepareOptions(
+        num_sentences=4, num_dev=1, num_test=1, sentences_file=str(path)
+    )
+    plan = prepare.plan_corpus(options)
+    assert sorted(u.text for u in plan) == ["one", "three four", "two", "two"]  # repeats kept
+    first_three = prepare.PrepareOptions(num_sentences=3, num_dev=0, num_test=0, sentences_file=str(path))
+    assert [u.text for u in prepare.plan_corpus(first_three)] == ["one", "two", "two"]
+    too_many = prepare.PrepareOptions(num_sentences=5, num_dev=1, num_test=1, sentences_file=str(path))
+    with pytest.raises(ValueError, match="fewer than --num-sentences 5"):
+        prepare.plan_corpus(too_many)
+
+
+def test_sentences_file_must_be_normalised(prepare, tmp_path):
+    path = tmp_path / "sentences.txt"
+    path.write_text("one\nTwo, three.\n")
+    with pytest.raises(ValueError, match=r"sentences.txt:2: 'Two, three.' is not normalised"):
+        prepare.read_sentences_file(path)
+
+
+def test_no_dev_or_test_reads_everything_with_training_voices(prepare, tmp_path):
+    path = tmp_path / "digits.txt"
+    path.write_text("seven\n" * 300)
+    options = prepare.PrepareOptions(num_sentences=300, num_dev=0, num_test=0, sentences_file=str(path))
+    plan = prepare.plan_corpus(options)
+    assert {u.split for u in plan} == {"train"}
+    train_voices = {v for voices in prepare.split_voices("train").values() for v in voices}
+    assert {u.voice for u in plan} <= train_voices
+    assert len({u.voice for u in plan}) > 50  # many voices, and tempo and pitch vary
+    assert len({u.tempo for u in plan}) > 100 and len({u.pitch for u in plan}) > 20
+    with pytest.raises(ValueError, match="cannot be negative"):
+        prepare.PrepareOptions(num_dev=-1)
+
+
+def test_sample_rate_option(prepare):
+    assert prepare.PrepareOptions().sample_rate == 16000
+    assert "rate -h 8000 " in " ".join(prepare.sox_command(Path("a"), Path("b"), 8000))
+    with pytest.raises(ValueError, match="below 8000 Hz"):
+        prepare.PrepareOptions(sample_rate=4000)
+
+
+def test_settings_record_the_new_options(prepare, tmp_path):
+    path = tmp_path / "sentences.txt"
+    path.write_text("one\ntwo\n")
+    options = prepare.PrepareOptions(
+        num_sentences=2, num_dev=0, num_test=0, sentences_file=str(path), sample_rate=8000
+    )
+    settings = prepare.corpus_settings(options)
+    assert (settings["sentences_file"], settings["sample_rate"]) == (str(path), 8000)
+    path.write_text("one\nthree\n")
+    assert prepare.corpus_settings(options)["sentences_sha256"] != settings["sentences_sha256"]
+
+
+def test_a_corpus_prepared_before_the_new_options_is_still_complete(prepare, tmp_path):
+    """prepare.json files written before --sentences-file and --sample-rate existed."""
+    old = {"num_sentences": 3500, "num_dev": 150, "num_test": 200, "seed": 0}
+    (tmp_path / "prepare.json").write_text(json.dumps(old))
+    (tmp_path / ".completed").touch()
+    assert prepare.prepare(tmp_path, prepare.PrepareOptions(), jobs=1) is None
+    with pytest.raises(prepare.SettingsMismatchError):
+        prepare.prepare(tmp_path, prepare.PrepareOptions(sample_rate=8000), jobs=1)
+
+
+def test_cli_rejects_a_missing_sentences_file(tmp_path):
+    command = [sys.executable, str(RECIPE / "prepare.py"), "--out-dir", str(tmp_path / "out")]
+    command += ["--sentences-file", str(tmp_path / "absent.txt")]
+    done = subprocess.run(command, capture_output=True, text=True)
+    assert done.returncode == 1 and "absent.txt" in done.stderr
+
+
 # ------------------------------------------------------------------ synthesis
 
 
@@ -228,3 +300,25 @@ def test_prepare_cli_writes_consistent_manifests(tmp_path):
 
     again = subprocess.run(command, check=True, capture_output=True, text=True)
     assert "already prepared" in again.stdout
+
+
+@needs_engines
+def test_prepare_cli_reads_a_sentences_file_at_8k(tmp_path):
+    """Single words, repeated, every one read by a training voice at 8 kHz."""
+    sentences = tmp_path / "digits.txt"
+    sentences.write_text("eight\nsix\neight\ntwo\n")
+    out = tmp_path / "tts"
+    command = [sys.executable, str(RECIPE / "prepare.py"), "--out-dir", str(out)]
+    command += ["--sentences-file", str(sentences), "--num-dev", "0", "--num-test", "0"]
+    command += ["--sample-rate", "8000", "--jobs", "2"]
+    subprocess.run(command, check=True, capture_output=True, text=True)
+
+    entries = [json.loads(line) for line in (out / "train.jsonl").read_text().splitlines()]
+    assert sorted(e["text"] for e in entries) == ["eight", "eight", "six", "two"]
+    assert (out / "dev.jsonl").read_text() == (out / "test.jsonl").read_text() == ""
+    for e in entries:
+        info = soundfile.info(str(out / e["audio"]))
+        assert (info.samplerate, info.channels, info.subtype) == (8000, 1, "PCM_16")
+    settings = json.loads((out / "prepare.json").read_text())
+    assert settings["sentences_file"] == str(sentences) and settings["sample_rate"] == 8000
+    assert settings["num_sentences"] == 4

@@ -5,10 +5,17 @@ Files are `{digit}_{speaker}_{index}.wav` (8 kHz); the transcript is the digit's
 word. Whole speakers are held out: by default george, jackson, lucas and yweweler train,
 nicolas is dev and theo is test (`--dev-speakers`, `--test-speakers` change that).
 Safe to re-run: a `.completed` marker skips work already done.
+
+Four training speakers are too few to generalise to a fifth, so `--tts-per-digit N`
+also has Debian's TTS engines read each digit word N times (recipes/synth/prepare.py:
+training voices only, random tempo and pitch, 8 kHz like FSDD) into OUT/tts/, and
+writes OUT/train_tts.jsonl = OUT/train.jsonl + the synthetic digits. Dev and test
+stay the real held-out speakers.
 """
 
 import argparse
 import io
+import subprocess
 import sys
 import urllib.request
 import zipfile
@@ -16,10 +23,13 @@ from collections import Counter
 from pathlib import Path
 
 from asr.audio import duration
-from asr.data import Utterance, write_manifest
+from asr.data import Utterance, load_manifest, write_manifest
 
 URL = "https://github.com/Jakobovski/free-spoken-digit-dataset/archive/refs/heads/master.zip"
 DIGITS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
+SAMPLE_RATE = 8_000  # Hz of the FSDD recordings; the TTS digits are written at this rate too
+SYNTH_PREPARE = Path(__file__).resolve().parents[1] / "synth" / "prepare.py"
+TTS_DIR = "tts"  # under --out-dir
 
 
 def download(data_dir: Path) -> Path:
@@ -40,13 +50,65 @@ def utterance(wav: Path) -> Utterance:
     return Utterance(wav.stem, wav.resolve(), duration(wav), DIGITS[int(digit)], speaker)
 
 
+def tts_sentences(per_digit: int) -> str:
+    """The sentences file for the synthesiser: each digit word `per_digit` times."""
+    return "".join(f"{word}\n" * per_digit for word in DIGITS)
+
+
+def synthesise_digits(out_dir: Path, per_digit: int, seed: int, jobs: int | None) -> Path:
+    """Read every digit word `per_digit` times with the synth corpus' training voices.
+
+    Returns the manifest of the synthetic digits. `--num-dev 0 --num-test 0` puts
+    every line in the synthesiser's train split, so no dev or test voice of the
+    synthetic corpus is used; the synthesiser is itself safe to re-run.
+    """
+    tts_dir = out_dir / TTS_DIR
+    tts_dir.mkdir(parents=True, exist_ok=True)
+    sentences = tts_dir / "sentences.txt"
+    if not sentences.is_file() or sentences.read_text() != tts_sentences(per_digit):
+        sentences.write_text(tts_sentences(per_digit))
+    command = [sys.executable, str(SYNTH_PREPARE), "--out-dir", str(tts_dir)]
+    command += ["--sentences-file", str(sentences), "--num-dev", "0", "--num-test", "0"]
+    command += ["--sample-rate", str(SAMPLE_RATE), "--seed", str(seed)]
+    if jobs is not None:
+        command += ["--jobs", str(jobs)]
+    subprocess.run(command, check=True)
+    return tts_dir / "train.jsonl"
+
+
+def write_train_tts(out_dir: Path, tts_manifest: Path) -> list[Utterance]:
+    """OUT/train_tts.jsonl: the real training speakers, then the synthetic digits."""
+    # load_manifest joins relative audio paths onto the manifest's path as given, and
+    # write_manifest only shortens paths under the resolved folder: resolve first.
+    utterances = load_manifest((out_dir / "train.jsonl").resolve()) + load_manifest(tts_manifest.resolve())
+    write_manifest(utterances, out_dir / "train_tts.jsonl")
+    return utterances
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data-dir", type=Path, default=Path("download/fsdd"), help="holds recordings/ (downloaded if absent)")
     parser.add_argument("--out-dir", type=Path, default=Path("data/fsdd"))
     parser.add_argument("--dev-speakers", nargs="+", default=["nicolas"])
     parser.add_argument("--test-speakers", nargs="+", default=["theo"])
+    parser.add_argument("--tts-per-digit", type=int, default=0, help="also synthesise each digit this many times and write train_tts.jsonl (default: 0, none)")
+    parser.add_argument("--tts-seed", type=int, default=0, help="chooses the TTS voices, tempi and pitches (default: 0)")
+    parser.add_argument("--tts-jobs", type=int, default=None, help="TTS engines run at once (default: CPU count)")
     args = parser.parse_args()
+    status = prepare_fsdd(args)
+    if status == 0 and args.tts_per_digit > 0:
+        try:
+            tts_manifest = synthesise_digits(args.out_dir, args.tts_per_digit, args.tts_seed, args.tts_jobs)
+        except subprocess.CalledProcessError as error:
+            print(f"prepare.py: error: the synthesiser failed (exit {error.returncode})", file=sys.stderr)
+            return 1
+        utterances = write_train_tts(args.out_dir, tts_manifest)
+        print(f"train_tts: {len(utterances)} utterances -> {args.out_dir / 'train_tts.jsonl'}")
+    return status
+
+
+def prepare_fsdd(args: argparse.Namespace) -> int:
+    """The real recordings: OUT/{train,dev,test}.jsonl; returns an exit status."""
     if (args.out_dir / ".completed").exists():
         print(f"{args.out_dir} already prepared")
         return 0

@@ -1,11 +1,17 @@
 """Prepare the synthetic demo corpus: built-in English sentences read by Debian's TTS engines.
 
-No download: the sentences come from `sentences.py`, the voices from espeak-ng,
-flite and festival (Debian packages), and sox resamples everything to 16 kHz
-mono 16-bit WAV. The dev and test splits are read by voices that training never
-hears, and their sentences are not in train.
+No download: the sentences come from `sentences.py` (or `--sentences-file`), the
+voices from espeak-ng, flite and festival (Debian packages), and sox resamples
+everything to 16 kHz (or `--sample-rate`) mono 16-bit WAV. The dev and test
+splits are read by voices that training never hears, and their sentences are not
+in train.
 
     python recipes/synth/prepare.py --out-dir data/synth [--num-sentences N] [--jobs J]
+        [--sentences-file FILE] [--sample-rate HZ] [--num-dev N] [--num-test N]
+
+`--sentences-file` (one normalised sentence a line, repeats allowed) with
+`--num-dev 0 --num-test 0` reads every line with a training voice: augmentation
+data for another corpus (recipes/fsdd synthesises its digits this way).
 
 Writes DIR/wav/*.wav and the manifests DIR/{train,dev,test}.jsonl, one JSON
 object a line: {"id", "audio" (relative to DIR), "duration" (seconds), "text",
@@ -16,6 +22,7 @@ second run return at once.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import random
@@ -34,7 +41,9 @@ import soundfile
 # The neighbouring sentences.py: a script's own folder is on sys.path.
 from sentences import DEFAULT_NUM_SENTENCES, DEFAULT_SEED, generate_sentences
 
-SAMPLE_RATE = 16_000
+from asr.text import normalize_text
+
+SAMPLE_RATE = 16_000  # Hz, the default; --sample-rate 8000 matches telephone-band corpora
 SAMPLE_BITS = 16
 SPLITS = ("train", "dev", "test")
 DEFAULT_NUM_DEV = 150
@@ -52,7 +61,9 @@ SILENCE_MIN_SECONDS = 0.01
 FADE_SECONDS = 0.01  # the cut lands on a non-zero sample: fade in so it does not click
 PAD_SECONDS = 0.1
 PEAK_DBFS = -1.0  # normalise the loudest sample here; resampling must not clip
-MIN_SPEECH_SECONDS = 0.3  # shorter after trimming means the engine said nothing
+# Shorter after trimming means the engine said nothing. A single word read fast
+# ("eight" at tempo 1.15) trims to about 0.25 s, so the floor sits well below that.
+MIN_SPEECH_SECONDS = 0.1
 
 # Utterances handed to one worker at a time. Festival takes a fifth of a second
 # to start and load a voice, so it reads a batch from one script; espeak-ng and
@@ -60,8 +71,12 @@ MIN_SPEECH_SECONDS = 0.3  # shorter after trimming means the engine said nothing
 FESTIVAL_BATCH = 25
 OTHER_BATCH = 10
 
+MIN_SAMPLE_RATE = 8_000  # Hz; below telephone band the words are hard to tell apart
+
 COMPLETED_MARKER = ".completed"
 SETTINGS_FILE = "prepare.json"
+# prepare.json files written before these options existed mean their defaults.
+SETTINGS_ADDED_LATER = {"sentences_file": None, "sample_rate": SAMPLE_RATE}
 
 
 # --------------------------------------------------------------------- voices
@@ -126,16 +141,25 @@ def split_voices(split: str) -> dict[str, tuple[Voice, ...]]:
 
 @dataclass(frozen=True)
 class PrepareOptions:
-    """Everything that decides the corpus' content; saved as DIR/prepare.json."""
+    """Everything that decides the corpus' content; saved as DIR/prepare.json.
+
+    With `sentences_file`, its first `num_sentences` lines replace the built-in
+    sentences. `num_dev` and `num_test` may be 0: every sentence is then read by
+    a training voice.
+    """
 
     num_sentences: int = DEFAULT_NUM_SENTENCES
     num_dev: int = DEFAULT_NUM_DEV
     num_test: int = DEFAULT_NUM_TEST
     seed: int = DEFAULT_SEED
+    sentences_file: str | None = None
+    sample_rate: int = SAMPLE_RATE  # Hz of the WAVs written
 
     def __post_init__(self) -> None:
-        if self.num_dev < 1 or self.num_test < 1:
-            raise ValueError("dev and test need at least one utterance each")
+        if self.num_dev < 0 or self.num_test < 0:
+            raise ValueError("--num-dev and --num-test cannot be negative")
+        if self.sample_rate < MIN_SAMPLE_RATE:
+            raise ValueError(f"--sample-rate {self.sample_rate} is below {MIN_SAMPLE_RATE} Hz")
         if self.num_sentences <= self.num_dev + self.num_test:
             raise ValueError(
                 f"--num-sentences {self.num_sentences} leaves no training data after "
@@ -158,9 +182,41 @@ class Utterance:
         return f"wav/{self.id}.wav"
 
 
+def read_sentences_file(path: str | Path) -> list[str]:
+    """The non-blank lines of `path`, each of which must already be normalised."""
+    sentences = []
+    with open(path, encoding="utf-8") as f:
+        for number, line in enumerate(f, 1):
+            text = line.strip()
+            if not text:
+                continue
+            if normalize_text(text) != text:
+                raise ValueError(
+                    f"{path}:{number}: {text!r} is not normalised "
+                    f"(asr.text.normalize_text gives {normalize_text(text)!r})"
+                )
+            sentences.append(text)
+    if not sentences:
+        raise ValueError(f"{path}: no sentences")
+    return sentences
+
+
+def corpus_sentences(options: PrepareOptions) -> list[str]:
+    """The sentences to read: the first num_sentences of the file, or the built-in ones."""
+    if options.sentences_file is None:
+        return generate_sentences(options.num_sentences, options.seed)
+    sentences = read_sentences_file(options.sentences_file)
+    if len(sentences) < options.num_sentences:
+        raise ValueError(
+            f"{options.sentences_file} has {len(sentences)} sentences, "
+            f"fewer than --num-sentences {options.num_sentences}"
+        )
+    return sentences[: options.num_sentences]
+
+
 def plan_corpus(options: PrepareOptions) -> list[Utterance]:
     """One utterance per sentence: its split, voice, tempo and pitch, all from the seed."""
-    sentences = generate_sentences(options.num_sentences, options.seed)
+    sentences = corpus_sentences(options)
     rng = random.Random(options.seed)
     order = list(range(len(sentences)))
     rng.shuffle(order)
@@ -270,16 +326,18 @@ def festival_script(utts: Sequence[Utterance], wavs: Sequence[Path]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def sox_command(raw: Path, out: Path) -> list[str]:
-    """raw engine output -> trimmed, normalised 16 kHz mono 16-bit WAV."""
+def sox_command(raw: Path, out: Path, sample_rate: int = SAMPLE_RATE) -> list[str]:
+    """raw engine output -> trimmed, normalised `sample_rate` mono 16-bit WAV."""
     output = f"-t wav -b {SAMPLE_BITS} -c 1".split()
     # Trim and fade the start, then the same on the reversed audio for the end.
     trim = f"silence 1 {SILENCE_MIN_SECONDS} {SILENCE_THRESHOLD} fade {FADE_SECONDS} reverse"
-    finish = f"rate -h {SAMPLE_RATE} norm {PEAK_DBFS} pad {PAD_SECONDS} {PAD_SECONDS}"
+    finish = f"rate -h {sample_rate} norm {PEAK_DBFS} pad {PAD_SECONDS} {PAD_SECONDS}"
     return ["sox", str(raw), *output, str(out), *trim.split(), *trim.split(), *finish.split()]
 
 
-def synthesise_batch(utts: Sequence[Utterance], corpus_dir: Path) -> None:
+def synthesise_batch(
+    utts: Sequence[Utterance], corpus_dir: Path, sample_rate: int = SAMPLE_RATE
+) -> None:
     """Read `utts` (one engine) into corpus_dir/wav/, each file appearing whole or not at all."""
     with tempfile.TemporaryDirectory(prefix="synth-") as tmp:
         raws = [Path(tmp, f"{utt.id}.raw.wav") for utt in utts]
@@ -296,7 +354,7 @@ def synthesise_batch(utts: Sequence[Utterance], corpus_dir: Path) -> None:
             if not raw.is_file() or raw.stat().st_size == 0:
                 raise RuntimeError(f"{utt.voice.speaker} wrote no audio for {utt.id}: {utt.text!r}")
             part = Path(tmp, f"{utt.id}.wav")
-            _run(sox_command(raw, part))
+            _run(sox_command(raw, part, sample_rate))
             if soundfile.info(str(part)).duration < MIN_SPEECH_SECONDS + 2 * PAD_SECONDS:
                 raise RuntimeError(f"{utt.voice.speaker} read {utt.id} as silence: {utt.text!r}")
             # A move within one file system is atomic; the temp folder may be elsewhere.
@@ -317,7 +375,9 @@ def _batches(utts: Sequence[Utterance]) -> list[list[Utterance]]:
     return batches
 
 
-def synthesise(plan: Sequence[Utterance], corpus_dir: Path, jobs: int) -> int:
+def synthesise(
+    plan: Sequence[Utterance], corpus_dir: Path, jobs: int, sample_rate: int = SAMPLE_RATE
+) -> int:
     """Make every WAV of `plan` that is not there yet; returns how many were made.
 
     The work happens in the engines' and sox's own processes, so a thread per
@@ -330,7 +390,8 @@ def synthesise(plan: Sequence[Utterance], corpus_dir: Path, jobs: int) -> int:
     report_every = max(len(todo) // 10, 1)
     with ThreadPoolExecutor(max_workers=jobs) as pool:
         pending = {
-            pool.submit(synthesise_batch, batch, corpus_dir): len(batch) for batch in batches
+            pool.submit(synthesise_batch, batch, corpus_dir, sample_rate): len(batch)
+            for batch in batches
         }
         while pending:
             finished, _ = wait(pending, return_when=FIRST_EXCEPTION)
@@ -388,13 +449,23 @@ class SettingsMismatchError(RuntimeError):
     """The output folder holds a corpus prepared with other settings."""
 
 
+def corpus_settings(options: PrepareOptions) -> dict:
+    """What prepare.json records: the options, and a digest of the sentences file's
+    content, so that an edited file is not mistaken for the one already read."""
+    settings = asdict(options)
+    if options.sentences_file is not None:
+        digest = hashlib.sha256(Path(options.sentences_file).read_bytes()).hexdigest()
+        settings["sentences_sha256"] = digest
+    return settings
+
+
 def prepare(corpus_dir: Path, options: PrepareOptions, jobs: int) -> list[SplitSummary] | None:
     """Synthesise the corpus into corpus_dir; None when it was already complete."""
     corpus_dir.mkdir(parents=True, exist_ok=True)
-    settings = asdict(options)
+    settings = corpus_settings(options)
     settings_path = corpus_dir / SETTINGS_FILE
     if settings_path.is_file():
-        before = json.loads(settings_path.read_text())
+        before = SETTINGS_ADDED_LATER | json.loads(settings_path.read_text())
         if before != settings:
             raise SettingsMismatchError(
                 f"{corpus_dir} was prepared with {before}, not {settings}: "
@@ -408,7 +479,7 @@ def prepare(corpus_dir: Path, options: PrepareOptions, jobs: int) -> list[SplitS
     settings_path.write_text(json.dumps(settings, indent=2) + "\n")
 
     start = time.perf_counter()
-    made = synthesise(plan, corpus_dir, jobs)
+    made = synthesise(plan, corpus_dir, jobs, options.sample_rate)
     elapsed = time.perf_counter() - start
     print(f"synthesised {made} of {len(plan)} utterances in {elapsed:.1f} s with {jobs} jobs")
 
@@ -428,6 +499,14 @@ def default_jobs() -> int:
     return os.cpu_count() or 1
 
 
+def _num_sentences(asked: int | None, sentences_file: Path | None) -> int:
+    if asked is not None:
+        return asked
+    if sentences_file is not None:
+        return len(read_sentences_file(sentences_file))
+    return PrepareOptions().num_sentences
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     defaults = PrepareOptions()
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -435,8 +514,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument(
         "--num-sentences",
         type=int,
-        default=defaults.num_sentences,
-        help="utterances in all splits together (default: %(default)s)",
+        default=None,
+        help="utterances in all splits together (default: every line of --sentences-file, "
+        f"else {defaults.num_sentences})",
     )
     parser.add_argument(
         "--num-dev", type=int, default=defaults.num_dev, help="(default: %(default)s)"
@@ -446,6 +526,18 @@ def main(argv: Sequence[str] | None = None) -> None:
     )
     parser.add_argument("--seed", type=int, default=defaults.seed, help="(default: %(default)s)")
     parser.add_argument(
+        "--sentences-file",
+        type=Path,
+        default=defaults.sentences_file,
+        help="read these sentences, one normalised sentence a line, instead of the built-in ones",
+    )
+    parser.add_argument(
+        "--sample-rate",
+        type=int,
+        default=defaults.sample_rate,
+        help="Hz of the WAVs written (default: %(default)s)",
+    )
+    parser.add_argument(
         "--jobs",
         type=int,
         default=default_jobs(),
@@ -453,9 +545,16 @@ def main(argv: Sequence[str] | None = None) -> None:
     )
     args = parser.parse_args(argv)
     try:
-        options = PrepareOptions(args.num_sentences, args.num_dev, args.num_test, args.seed)
+        options = PrepareOptions(
+            num_sentences=_num_sentences(args.num_sentences, args.sentences_file),
+            num_dev=args.num_dev,
+            num_test=args.num_test,
+            seed=args.seed,
+            sentences_file=None if args.sentences_file is None else str(args.sentences_file),
+            sample_rate=args.sample_rate,
+        )
         prepare(args.out_dir, options, max(args.jobs, 1))
-    except (ValueError, MissingEngineError, SettingsMismatchError) as error:
+    except (OSError, ValueError, MissingEngineError, SettingsMismatchError) as error:
         sys.exit(f"error: {error}")
 
 

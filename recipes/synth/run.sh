@@ -33,7 +33,9 @@ if [ "$stage" -le 2 ] && [ "$stop_stage" -ge 2 ]; then
   python -c "import json,sys; [print(json.loads(l)['text']) for l in open(sys.argv[1])]" "$out_dir/train.jsonl" > "$exp_dir/lm-text.txt"
   asr lm build "$exp_dir/lm-text.txt" --order 3 -o "$exp_dir/lm.arpa"
   # Choose the LM weight and word bonus on dev, then score test once with them.
-  best=$(asr tune-lm "$exp_dir/best.pt" "$out_dir/dev.jsonl" --lm "$exp_dir/lm.arpa" --beam 16 | tee /dev/stderr | sed -n 's/^best: \(--alpha [^ ]* --beta [^ ]*\).*/\1/p')
+  asr tune-lm "$exp_dir/best.pt" "$out_dir/dev.jsonl" --lm "$exp_dir/lm.arpa" --beam 16 > "$exp_dir/tune-lm.txt"
+  cat "$exp_dir/tune-lm.txt"
+  best=$(sed -n 's/^best: \(--alpha [^ ]* --beta [^ ]*\).*/\1/p' "$exp_dir/tune-lm.txt")
   asr eval "$exp_dir/best.pt" "$out_dir/test.jsonl" --details "$exp_dir/eval-test-lm.tsv" --lm "$exp_dir/lm.arpa" --beam 16 $best
 fi
 if [ "$stage" -le 3 ] && [ "$stop_stage" -ge 3 ]; then
