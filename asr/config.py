@@ -35,6 +35,14 @@ class FeatureConfig:
     time_mask_max_ratio: float = 0.2  # a time mask never covers more than this share of an utterance
     speed_perturb: bool = True
     speeds: tuple[float, ...] = (0.9, 1.0, 1.1)
+    # Random gain in dB (low, high) applied before the features; (0, 0) = off. Quiet
+    # recordings lose more of their bands to the log floor, so training at varied levels
+    # teaches the model what that looks like.
+    gain_db: tuple[float, ...] = (0.0, 0.0)
+
+    def __post_init__(self) -> None:
+        if len(self.gain_db) != 2 or self.gain_db[0] > self.gain_db[1]:
+            raise ConfigError(f"features.gain_db must be [low, high] with low <= high, got {list(self.gain_db)}")
 
 
 @dataclass(frozen=True)

@@ -199,6 +199,9 @@ class SpeechDataset(Dataset):
         if self.train and self.config.speed_perturb:
             speed = self.config.speeds[int(torch.randint(len(self.config.speeds), ()))]
             samples = speed_perturb(samples, speed)
+        low, high = self.config.gain_db
+        if self.train and high > low:
+            samples = samples * 10 ** ((low + (high - low) * float(torch.rand(()))) / 20)
         with torch.no_grad():
             features = normalize(self.fbank(samples), self.cmvn, self.config)
             if self.specaugment is not None:

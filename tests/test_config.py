@@ -44,3 +44,10 @@ def test_unknown_override():
 def test_configs_are_frozen():
     with pytest.raises(AttributeError):
         ExperimentConfig().train.epochs = 1
+
+
+def test_gain_range_is_checked():
+    assert ExperimentConfig().with_overrides({"features.gain_db": [-30, 0]}).features.gain_db == (-30.0, 0.0)
+    for bad in ([0, -30], [1.0], [0, 1, 2]):
+        with pytest.raises(ConfigError, match="gain_db"):
+            ExperimentConfig().with_overrides({"features.gain_db": bad})
