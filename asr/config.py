@@ -59,6 +59,10 @@ class ModelConfig:
     layer_norm: bool = True  # between recurrent layers
     residual: bool = True  # between recurrent layers of the same width
 
+    def __post_init__(self) -> None:
+        _check_choice("model.rnn_type", self.rnn_type, ("lstm", "gru", "rnn"))
+        _check_choice("model.subsampling", self.subsampling, (2, 4))
+
 
 @dataclass(frozen=True)
 class TrainConfig:
@@ -78,6 +82,10 @@ class TrainConfig:
     max_bad_batches: int = 5  # consecutive non-finite losses before training stops
     on_bad_audio: str = "fail"  # fail | skip: what a corrupt file in a manifest does
     cmvn_utterances: int = 1000  # utterances sampled for global CMVN statistics
+
+    def __post_init__(self) -> None:
+        _check_choice("train.precision", self.precision, ("auto", "fp32", "bf16", "fp16"))
+        _check_choice("train.on_bad_audio", self.on_bad_audio, ("fail", "skip"))
 
 
 @dataclass(frozen=True)
@@ -104,6 +112,11 @@ class ExperimentConfig:
                 raise ConfigError(f"unknown config key {dotted!r}")
             data[section][name] = value
         return ExperimentConfig.from_dict(data)
+
+
+def _check_choice(key: str, value: object, choices: tuple) -> None:
+    if value not in choices:
+        raise ConfigError(f"{key} must be one of {', '.join(map(str, choices))}; got {value!r}")
 
 
 def load_config(path: str | Path) -> ExperimentConfig:

@@ -240,6 +240,8 @@ def run_training(
     random.seed(train_cfg.seed)
     train_utterances = check_audio(train_utterances, train_cfg.on_bad_audio)
     dev_utterances = check_audio(dev_utterances, train_cfg.on_bad_audio)
+    if not train_utterances or not dev_utterances:
+        raise TrainingError(f"no usable {'training' if not train_utterances else 'dev'} utterances left after skipping bad audio")
     if resume_state is None:
         tokenizer = Tokenizer.from_texts(u.text for u in train_utterances)
         log.info("computing CMVN statistics over up to %d utterances", train_cfg.cmvn_utterances)

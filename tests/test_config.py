@@ -51,3 +51,9 @@ def test_gain_range_is_checked():
     for bad in ([0, -30], [1.0], [0, 1, 2]):
         with pytest.raises(ConfigError, match="gain_db"):
             ExperimentConfig().with_overrides({"features.gain_db": bad})
+
+
+@pytest.mark.parametrize("key,value", [("model.rnn_type", "transformer"), ("model.subsampling", 3), ("train.precision", "fp8"), ("train.on_bad_audio", "ignore")])
+def test_choices_are_checked(key, value):
+    with pytest.raises(ConfigError, match=key):
+        ExperimentConfig().with_overrides({key: value})
