@@ -49,7 +49,8 @@ class FeatureConfig:
 class ModelConfig:
     """Conv subsampling front end + recurrent stack + linear head (see `asr.model`)."""
 
-    subsampling: int = 4  # 2 or 4: frame rate reduction of the conv front end
+    frontend: str = "conv2d"  # conv2d | stack (concatenate frames, no weights)
+    subsampling: int = 4  # 2 or 4: frame rate reduction of the front end
     conv_channels: int = 32
     rnn_type: str = "lstm"  # lstm | gru | rnn (tanh)
     hidden_size: int = 256  # per direction
@@ -61,6 +62,7 @@ class ModelConfig:
 
     def __post_init__(self) -> None:
         _check_choice("model.rnn_type", self.rnn_type, ("lstm", "gru", "rnn"))
+        _check_choice("model.frontend", self.frontend, ("conv2d", "stack"))
         _check_choice("model.subsampling", self.subsampling, (2, 4))
 
 

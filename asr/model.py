@@ -55,6 +55,27 @@ class Conv2dSubsampling(nn.Module):
         return lengths
 
 
+class FrameStacking(nn.Module):
+    """Concatenate each `factor` consecutive frames (a low-frame-rate front end with no weights).
+
+    (batch, frames, n_mels) -> (batch, frames // factor, n_mels * factor)
+    """
+
+    def __init__(self, n_mels: int, factor: int) -> None:
+        super().__init__()
+        self.factor = factor
+        self.output_dim = n_mels * factor
+        self.min_frames = factor
+
+    def forward(self, features: torch.Tensor) -> torch.Tensor:
+        batch, frames, mels = features.shape
+        whole = frames // self.factor * self.factor
+        return features[:, :whole].reshape(batch, whole // self.factor, mels * self.factor)
+
+    def output_lengths(self, lengths: torch.Tensor) -> torch.Tensor:
+        return lengths // self.factor
+
+
 def _conv_out(length, conv: nn.Conv2d, dim: int):
     """Output size along `dim` (0 = time, 1 = frequency) of `conv` for input size `length`."""
     k, s, p, d = conv.kernel_size[dim], conv.stride[dim], conv.padding[dim], conv.dilation[dim]
@@ -110,7 +131,10 @@ class AcousticModel(nn.Module):
         if config.rnn_type not in RNN_TYPES:
             raise ValueError(f"rnn_type must be one of {sorted(RNN_TYPES)}, got {config.rnn_type!r}")
         self.config = config
-        self.frontend = Conv2dSubsampling(n_mels, config.conv_channels, config.subsampling)
+        if config.frontend == "stack":
+            self.frontend = FrameStacking(n_mels, config.subsampling)
+        else:
+            self.frontend = Conv2dSubsampling(n_mels, config.conv_channels, config.subsampling)
         layers = []
         dim = self.frontend.output_dim
         for _ in range(config.num_layers):

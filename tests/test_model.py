@@ -8,8 +8,9 @@ from asr.model import AcousticModel
 @pytest.mark.parametrize("rnn_type", ["lstm", "gru", "rnn"])
 @pytest.mark.parametrize("bidirectional", [True, False])
 @pytest.mark.parametrize("subsampling", [2, 4])
-def test_output_lengths_match_logits(rnn_type, bidirectional, subsampling):
-    config = ModelConfig(rnn_type=rnn_type, bidirectional=bidirectional, subsampling=subsampling, hidden_size=8, conv_channels=4, num_layers=2)
+@pytest.mark.parametrize("frontend", ["conv2d", "stack"])
+def test_output_lengths_match_logits(rnn_type, bidirectional, subsampling, frontend):
+    config = ModelConfig(rnn_type=rnn_type, bidirectional=bidirectional, subsampling=subsampling, hidden_size=8, conv_channels=4, num_layers=2, frontend=frontend)
     model = AcousticModel(20, 10, config).eval()
     lengths = torch.tensor([57, 100, 9, 3])
     logits, out_lengths = model(torch.randn(4, 100, 20), lengths)
@@ -48,3 +49,13 @@ def test_layer_options():
     assert isinstance(model.layers[0].norm, torch.nn.Identity)
     with pytest.raises(ValueError, match="rnn_type"):
         AcousticModel(20, 10, ModelConfig(rnn_type="transformer"))
+
+
+def test_frame_stacking_concatenates_frames():
+    from asr.model import FrameStacking
+
+    features = torch.arange(2 * 9 * 3, dtype=torch.float32).reshape(2, 9, 3)
+    out = FrameStacking(3, 4)(features)
+    assert out.shape == (2, 2, 12)
+    assert torch.equal(out[1, 1], features[1, 4:8].reshape(-1))
+    assert FrameStacking(3, 4).output_lengths(torch.tensor([9, 4, 3])).tolist() == [2, 1, 0]
