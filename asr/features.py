@@ -57,6 +57,23 @@ class Fbank(torch.nn.Module):
         return power.clamp_min(LOG_FLOOR).log().transpose(-1, -2)
 
 
+def fbank_in_blocks(fbank: Fbank, samples: torch.Tensor, block_frames: int = 6000) -> torch.Tensor:
+    """(samples,) -> (frames, n_mels), computed `block_frames` at a time.
+
+    Equal to `fbank(samples)` (frames depend only on their own window), but the STFT's
+    intermediates never exceed one block, so a long file costs only its final features.
+    """
+    total = num_frames(samples.shape[-1])
+    if total <= block_frames:
+        return fbank(samples)
+    blocks = []
+    for start in range(0, total, block_frames):
+        count = min(block_frames, total - start)
+        first = start * HOP_SAMPLES
+        blocks.append(fbank(samples[first : first + WINDOW_SAMPLES + (count - 1) * HOP_SAMPLES]))
+    return torch.cat(blocks)
+
+
 @dataclass(frozen=True)
 class Cmvn:
     """Global mean/variance normalisation; `mean` and `std` have shape (n_mels,)."""

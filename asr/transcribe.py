@@ -20,7 +20,7 @@ from asr.checkpoint import load_checkpoint, restore_model
 from asr.config import ExperimentConfig
 from asr.decode.greedy import greedy_decode
 from asr.decode.types import Hypothesis
-from asr.features import FRAME_SHIFT, Cmvn, Fbank, normalize
+from asr.features import FRAME_SHIFT, Cmvn, Fbank, fbank_in_blocks, normalize
 from asr.model import AcousticModel
 from asr.tokenizer import Tokenizer
 
@@ -51,7 +51,7 @@ class Transcriber:
 
     def features(self, samples: torch.Tensor) -> torch.Tensor:
         """(samples,) at 16 kHz -> normalised (frames, n_mels)."""
-        return normalize(self.fbank(samples.to(self.device)), self.cmvn, self.config.features)
+        return normalize(fbank_in_blocks(self.fbank, samples.to(self.device)), self.cmvn, self.config.features)
 
     @torch.inference_mode()
     def logprobs(self, samples: torch.Tensor) -> np.ndarray:

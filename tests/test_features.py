@@ -61,3 +61,13 @@ def test_specaugment_masks_with_zeros():
     assert out.shape == feats.shape
     assert (out == 0).any()
     assert (out == feats).float().mean() > 0.5
+
+
+def test_fbank_in_blocks_equals_whole():
+    from asr.features import fbank_in_blocks
+
+    torch.manual_seed(0)
+    samples = torch.randn(16000 * 3 + 123)
+    fbank = Fbank(40)
+    assert torch.allclose(fbank_in_blocks(fbank, samples, block_frames=37), fbank(samples), atol=1e-5)
+    assert fbank_in_blocks(fbank, torch.randn(100)).shape == (1, 40)
