@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import os
 import sys
 import time
 from pathlib import Path
@@ -64,10 +65,16 @@ def main() -> None:
             ms, texts = (base_ms, base_texts) if options == BASELINE else measure(decoder.with_options(options), logprobs)
             mark = " (baseline)" if options == BASELINE else ""
             rows.append(f"| {knob} | {value}{mark} | {ms:.3f} | {ms / base_ms:.2f} | {error_rates(refs, texts).wer:.4f} |")
+    threads = []
+    for n in (1, 2, 4):
+        started = time.perf_counter()
+        decoder.decode_batch(logprobs, num_threads=n)
+        threads.append(f"{n} thread(s) {(time.perf_counter() - started) * 1000 / len(logprobs):.3f} ms/utt")
     frames = sum(len(lp) for lp in logprobs) / len(logprobs)
     text = "\n".join(rows) + (
         f"\n\n{len(logprobs)} utterances, {frames:.0f} frames each on average; baseline {BASELINE}; "
         f"LM {args.lm.name}, alpha {BASELINE.alpha}, beta {BASELINE.beta}; one thread, best of 3 passes.\n"
+        f"\ndecode_batch at the baseline (kernels release the GIL; {os.cpu_count()} cores): {'; '.join(threads)}.\n"
     )
     print(text)
     if args.out:
