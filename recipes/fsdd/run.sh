@@ -12,19 +12,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 data_dir=download/fsdd; out_dir=data/fsdd; exp_dir=; stage=0; stop_stage=3
 tts=true; tts_per_digit=150
-while [ $# -gt 0 ]; do
-  case "$1" in
-    --data-dir) data_dir=$2; shift 2 ;;
-    --exp-dir) exp_dir=$2; shift 2 ;;
-    --out-dir) out_dir=$2; shift 2 ;;
-    --stage) stage=$2; shift 2 ;;
-    --stop-stage) stop_stage=$2; shift 2 ;;
-    --no-tts) tts=false; shift ;;
-    --tts-per-digit) tts_per_digit=$2; shift 2 ;;
-    *) echo "run.sh: unknown option $1" >&2; exit 2 ;;
-  esac
-done
-[ -d .venv ] && export PATH="$PWD/.venv/bin:$PATH"
+. recipes/parse_options.sh
 here=recipes/fsdd
 if $tts; then train=$out_dir/train_tts.jsonl; else train=$out_dir/train.jsonl; fi
 if [ -z "$exp_dir" ]; then

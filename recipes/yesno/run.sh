@@ -5,17 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 data_dir=download/yesno; out_dir=data/yesno; exp_dir=exp/yesno; stage=0; stop_stage=2
-while [ $# -gt 0 ]; do
-  case "$1" in
-    --data-dir) data_dir=$2; shift 2 ;;
-    --exp-dir) exp_dir=$2; shift 2 ;;
-    --out-dir) out_dir=$2; shift 2 ;;
-    --stage) stage=$2; shift 2 ;;
-    --stop-stage) stop_stage=$2; shift 2 ;;
-    *) echo "run.sh: unknown option $1" >&2; exit 2 ;;
-  esac
-done
-[ -d .venv ] && export PATH="$PWD/.venv/bin:$PATH"
+. recipes/parse_options.sh
 here=recipes/yesno
 
 if [ "$stage" -le 0 ] && [ "$stop_stage" -ge 0 ]; then
