@@ -82,7 +82,6 @@ class Trainer:
     tokenizer: Tokenizer
     cmvn: Cmvn
     device: torch.device
-    exp_dir: Path
     steps_per_epoch: int
 
     def __post_init__(self) -> None:
@@ -97,6 +96,10 @@ class Trainer:
 
     def compute_loss(self, batch: Batch) -> torch.Tensor:
         """Mean per-utterance CTC loss of a batch."""
+        return self._loss_and_logits(batch)[0]
+
+    def _loss_and_logits(self, batch: Batch) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """(mean per-utterance CTC loss, logits (batch, frames, vocab), output lengths (batch,)) from one forward pass."""
         nb = self.device.type == "cuda"  # non-blocking copies from pinned memory
         features = batch.features.to(self.device, non_blocking=nb)
         with torch.autocast(self.device.type, dtype=self.amp_dtype or torch.float32, enabled=self.amp_dtype is not None):
@@ -107,7 +110,7 @@ class Trainer:
             logprobs, batch.targets.to(self.device, non_blocking=nb), out_lengths,
             batch.target_lengths.to(self.device, non_blocking=nb), blank=BLANK, reduction="sum", zero_infinity=True,
         )
-        return loss / len(batch.ids)
+        return loss / len(batch.ids), logits, out_lengths
 
     def train_one_epoch(self, loader: DataLoader) -> float:
         self.model.train()
@@ -163,10 +166,9 @@ class Trainer:
             self._handle_bad_audio(batch)
             if not batch.ids:
                 continue
-            total += self.compute_loss(batch).item() * len(batch.ids)
+            loss, logits, lengths = self._loss_and_logits(batch)
+            total += loss.item() * len(batch.ids)
             count += len(batch.ids)
-            with torch.autocast(self.device.type, dtype=self.amp_dtype or torch.float32, enabled=self.amp_dtype is not None):
-                logits, lengths = self.model(batch.features.to(self.device), batch.feature_lengths.to(self.device))
             hyps += [self.tokenizer.decode(ids) for ids in greedy_ids(logits, lengths)]
             refs += [utterances[i].text for i in batch.ids]
         rates = error_rates(refs, hyps)
@@ -262,7 +264,7 @@ def run_training(
         batch_sampler=DurationBatchSampler([u.duration for u in dev_utterances], train_cfg.max_batch_seconds, shuffle=False),
         collate_fn=collate, num_workers=train_cfg.num_workers, pin_memory=pin,
     )
-    trainer = Trainer(model, config, tokenizer, cmvn, device, exp_dir, steps_per_epoch=len(sampler))
+    trainer = Trainer(model, config, tokenizer, cmvn, device, steps_per_epoch=len(sampler))
     if resume_state is not None:
         trainer.load_state_dict(resume_state)
     writer = _tensorboard(exp_dir)

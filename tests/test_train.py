@@ -1,4 +1,3 @@
-import dataclasses
 import math
 
 import pytest
@@ -82,7 +81,7 @@ def test_non_finite_loss_skips_then_stops(tmp_path, corpus):
     from asr.features import Cmvn
 
     model = AcousticModel(20, tokenizer.size, CONFIG.model)
-    trainer = Trainer(model, CONFIG, tokenizer, Cmvn.identity(20), torch.device("cpu"), tmp_path, steps_per_epoch=4)
+    trainer = Trainer(model, CONFIG, tokenizer, Cmvn.identity(20), torch.device("cpu"), steps_per_epoch=4)
     nan_batch = Batch(["x1", "x2"], torch.full((2, 30, 20), math.nan), torch.tensor([30, 30]), torch.tensor([1, 1]), torch.tensor([1, 1]), [])
     before = {k: v.clone() for k, v in model.state_dict().items()}
     with pytest.raises(TrainingError, match="non-finite"):

@@ -5,7 +5,6 @@ import torch
 
 import asr
 from asr import transcribe as transcribe_module
-from asr.config import ModelConfig
 from asr.features import Cmvn
 from asr.model import AcousticModel
 from asr.tokenizer import Tokenizer

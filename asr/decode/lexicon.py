@@ -165,7 +165,7 @@ class HotwordTrie:
         partial = np.zeros(trie.n_nodes)
         final = np.zeros(trie.n_nodes)
         has_partial = np.zeros(trie.n_nodes, dtype=bool)
-        for (word, weight), ids in zip(hotwords.items(), spellings):
+        for weight, ids in zip(hotwords.values(), spellings, strict=True):
             node = ROOT
             for depth, token in enumerate(ids, start=1):
                 node = trie.child(node, token)
