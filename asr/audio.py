@@ -28,8 +28,7 @@ def load(path: Pathlike) -> tuple[torch.Tensor, int]:
     in [-1, 1].
     """
     path = Path(path)
-    if not path.is_file():
-        raise AudioError(f"{path}: no such file")
+    check_file(path)
     try:
         data, rate = soundfile.read(str(path), dtype="float32", always_2d=True)
     except (soundfile.LibsndfileError, RuntimeError, ValueError) as err:
@@ -53,8 +52,18 @@ def to_mono_16k(data: np.ndarray, rate: int, name: str = "<array>") -> torch.Ten
     return samples
 
 
+def check_file(path: Pathlike) -> None:
+    """An `AudioError` unless `path` is an existing regular file (a folder is named as one)."""
+    path = Path(path)
+    if path.is_dir():
+        raise AudioError(f"{path}: is a directory, not an audio file")
+    if not path.is_file():
+        raise AudioError(f"{path}: no such file")
+
+
 def duration(path: Pathlike) -> float:
     """Length in seconds from the file header, without decoding the audio."""
+    check_file(path)
     try:
         info = soundfile.info(str(path))
     except (soundfile.LibsndfileError, RuntimeError, ValueError) as err:

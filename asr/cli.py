@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from asr.align import PlotUnavailable
-from asr.audio import AudioError, load
+from asr.audio import SAMPLE_RATE, AudioError, load
 from asr.checkpoint import CheckpointError
 from asr.config import ConfigError, ExperimentConfig, load_config
 from asr.data import ManifestError, Utterance, from_kaldi_dir, load_manifest, write_manifest
@@ -267,8 +267,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
     decoder = build_decoder(spec, model.tokenizer.tokens, model.frame_shift)
     utterances = load_manifest(args.manifest)
     rows, audio_seconds, started = [], 0.0, time.perf_counter()
-    for utt, logprobs in _manifest_logprobs(model, utterances, args.on_bad_audio):
-        audio_seconds += utt.duration
+    for utt, logprobs, seconds in _manifest_logprobs(model, utterances, args.on_bad_audio):
+        audio_seconds += seconds
         rows.append((utt, decoder.decode(logprobs)[0].text))
     elapsed = time.perf_counter() - started
     rates = error_rates([u.text for u, _ in rows], [h for _, h in rows])
@@ -283,8 +283,9 @@ def cmd_eval(args: argparse.Namespace) -> int:
     return 0
 
 
-def _manifest_logprobs(model, utterances: Sequence[Utterance], on_bad_audio: str) -> Iterator[tuple[Utterance, np.ndarray]]:
-    """(utterance, log-probs (frames, vocab)) for each readable utterance; unreadable ones fail or are skipped."""
+def _manifest_logprobs(model, utterances: Sequence[Utterance], on_bad_audio: str) -> Iterator[tuple[Utterance, np.ndarray, float]]:
+    """(utterance, log-probs (frames, vocab), seconds of audio) for each readable utterance; unreadable ones
+    fail or are skipped."""
     for utt in utterances:
         try:
             samples, _ = load(utt.audio)
@@ -293,7 +294,7 @@ def _manifest_logprobs(model, utterances: Sequence[Utterance], on_bad_audio: str
                 raise AudioError(f"{err} (utterance {utt.id}; --on-bad-audio skip to skip it)") from None
             log.warning("skipping utterance %s: %s", utt.id, err)
             continue
-        yield utt, model.logprobs(samples)
+        yield utt, model.logprobs(samples), samples.shape[0] / SAMPLE_RATE
 
 
 def cmd_tune_lm(args: argparse.Namespace) -> int:
@@ -308,7 +309,7 @@ def cmd_tune_lm(args: argparse.Namespace) -> int:
     pairs = list(_manifest_logprobs(model, load_manifest(args.manifest), args.on_bad_audio))
     if not pairs:
         raise UsageError(f"{args.manifest}: no readable utterances")
-    references, logprobs = [u.text for u, _ in pairs], [x for _, x in pairs]
+    references, logprobs = [u.text for u, _, _ in pairs], [x for _, x, _ in pairs]
     greedy = GreedyDecoder(model.tokenizer.tokens, model.frame_shift).decode_batch(logprobs)
     greedy_rates = error_rates(references, [h[0].text for h in greedy])
     wer = np.array([[_sweep_wer(decoder.with_options(o), logprobs, references, args.threads) for o in row] for row in grid])

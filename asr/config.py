@@ -84,10 +84,13 @@ class TrainConfig:
     max_bad_batches: int = 5  # consecutive non-finite losses before training stops
     on_bad_audio: str = "fail"  # fail | skip: what a corrupt file in a manifest does
     cmvn_utterances: int = 1000  # utterances sampled for global CMVN statistics
+    sortagrad_epochs: int = 0  # epochs whose batches go shortest first (SortaGrad), then shuffled
+    units: str = "char"  # char | word: the output tokens (word: one per word of the training text; small vocabularies)
 
     def __post_init__(self) -> None:
         _check_choice("train.precision", self.precision, ("auto", "fp32", "bf16", "fp16"))
         _check_choice("train.on_bad_audio", self.on_bad_audio, ("fail", "skip"))
+        _check_choice("train.units", self.units, ("char", "word"))
 
 
 @dataclass(frozen=True)

@@ -1,11 +1,14 @@
 """Manifests (JSON Lines), Kaldi data-dir import, the training dataset, collation and batching.
 
 A manifest line: {"id": str, "audio": path, "duration": seconds, "text": str, "speaker": str}.
-Relative audio paths resolve against the manifest's folder.
+Relative audio paths resolve against the manifest's folder. `duration` and `speaker` are
+optional: a missing duration is read from the audio file's header (manifests made by other
+tools often have none).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import random
@@ -25,7 +28,7 @@ from asr.tokenizer import Tokenizer
 log = logging.getLogger(__name__)
 
 Seconds = float
-MANIFEST_FIELDS = ("id", "audio", "duration", "text")
+MANIFEST_FIELDS = ("id", "audio", "text")  # required; "duration" and "speaker" are optional
 
 
 class ManifestError(ValueError):
@@ -36,7 +39,7 @@ class ManifestError(ValueError):
 class Utterance:
     id: str
     audio: Path
-    duration: Seconds
+    duration: Seconds | None  # None: not in the manifest and the header could not be read (yet)
     text: str
     speaker: str = ""
 
@@ -47,8 +50,10 @@ class Utterance:
                 audio = audio.relative_to(relative_to)
             except ValueError:
                 pass
-        fields = {"id": self.id, "audio": str(audio), "duration": round(self.duration, 4), "text": self.text}
-        return json.dumps({**fields, "speaker": self.speaker})
+        fields = {"id": self.id, "audio": str(audio)}
+        if self.duration is not None:
+            fields["duration"] = round(self.duration, 4)
+        return json.dumps({**fields, "text": self.text, "speaker": self.speaker})
 
 
 def load_manifest(path: Pathlike) -> list[Utterance]:
@@ -63,6 +68,7 @@ def load_manifest(path: Pathlike) -> list[Utterance]:
             utterances.append(_parse_line(line, path, number))
     if not utterances:
         raise ManifestError(f"{path}: manifest has no utterances")
+    utterances = _fill_durations(utterances, path)
     seen = set()
     for utt in utterances:
         if utt.id in seen:
@@ -82,16 +88,34 @@ def _parse_line(line: str, path: Path, number: int) -> Utterance:
     missing = [f for f in MANIFEST_FIELDS if f not in record]
     if missing:
         raise ManifestError(f"{where}: missing field(s) {', '.join(missing)}")
-    try:
-        seconds = float(record["duration"])
-    except (TypeError, ValueError):
-        raise ManifestError(f"{where}: duration {record['duration']!r} is not a number") from None
-    if not seconds > 0:
-        raise ManifestError(f"{where}: duration must be positive, got {seconds}")
+    seconds = None
+    if record.get("duration") is not None:
+        try:
+            seconds = float(record["duration"])
+        except (TypeError, ValueError):
+            raise ManifestError(f"{where}: duration {record['duration']!r} is not a number") from None
+        if not seconds > 0:
+            raise ManifestError(f"{where}: duration must be positive, got {seconds}")
     audio = Path(record["audio"])
     if not audio.is_absolute():
         audio = path.parent.absolute() / audio
     return Utterance(str(record["id"]), audio, seconds, normalize_text(str(record["text"])), str(record.get("speaker", "")))
+
+
+def _fill_durations(utterances: list[Utterance], path: Path) -> list[Utterance]:
+    """Durations the manifest lacks, from the audio headers (said once per manifest). A file whose
+    header cannot be read keeps None: the bad-audio policy deals with it where the audio is used."""
+    missing = [i for i, u in enumerate(utterances) if u.duration is None]
+    if not missing:
+        return utterances
+    log.info("%s: %d of %d lines have no duration; reading it from the audio headers", path, len(missing), len(utterances))
+    filled = list(utterances)
+    for i in missing:
+        try:
+            filled[i] = dataclasses.replace(utterances[i], duration=duration(utterances[i].audio))
+        except AudioError:
+            pass
+    return filled
 
 
 def write_manifest(utterances: Sequence[Utterance], path: Pathlike) -> None:
@@ -140,22 +164,19 @@ def _read_kaldi_table(path: Path) -> dict[str, str]:
 
 
 def check_audio(utterances: Sequence[Utterance], on_bad_audio: str) -> list[Utterance]:
-    """Read every file's header; a bad one fails the run ("fail") or is reported and dropped ("skip")."""
+    """Read every file's header; a bad one fails the run ("fail") or is reported and dropped ("skip").
+    Returns the good utterances, each with its duration from the header."""
     good = []
     for utt in utterances:
         try:
-            duration(utt.audio) if utt.audio.is_file() else _missing(utt.audio)
+            seconds = duration(utt.audio)
         except AudioError as err:
             if on_bad_audio == "fail":
                 raise AudioError(f"{err} (utterance {utt.id}; set train.on_bad_audio=skip to skip such files)") from None
             log.warning("skipping utterance %s: %s", utt.id, err)
             continue
-        good.append(utt)
+        good.append(utt if utt.duration is not None else dataclasses.replace(utt, duration=seconds))
     return good
-
-
-def _missing(path: Path) -> None:
-    raise AudioError(f"{path}: no such file")
 
 
 @dataclass(frozen=True)
@@ -247,16 +268,21 @@ class DurationBatchSampler(Sampler[list[int]]):
     A batch's cost is its longest utterance times its size (what padding makes the model
     process). Utterances are sorted by duration with a little per-epoch jitter, packed
     greedily, and the batch order is shuffled; `set_epoch` makes each epoch differ while
-    the whole sequence stays fixed by `seed`.
+    the whole sequence stays fixed by `seed`. The first `sorted_epochs` epochs keep the
+    batches shortest first (SortaGrad, Amodei et al. 2016: short utterances are easier to
+    align, which steadies early CTC training).
     """
 
-    def __init__(self, durations: Sequence[Seconds], max_seconds: Seconds, shuffle: bool = True, seed: int = 0) -> None:
+    def __init__(
+        self, durations: Sequence[Seconds], max_seconds: Seconds, shuffle: bool = True, seed: int = 0, sorted_epochs: int = 0
+    ) -> None:
         if max_seconds <= 0:
             raise ValueError("max_seconds must be positive")
         self.durations = list(durations)
         self.max_seconds = max_seconds
         self.shuffle = shuffle
         self.seed = seed
+        self.sorted_epochs = sorted_epochs
         self.epoch = 0
 
     def set_epoch(self, epoch: int) -> None:
@@ -276,7 +302,7 @@ class DurationBatchSampler(Sampler[list[int]]):
             longest = longest_if_added
         if current:
             batches.append(current)
-        if self.shuffle:
+        if self.shuffle and self.epoch >= self.sorted_epochs:
             rng.shuffle(batches)
         return batches
 

@@ -51,8 +51,8 @@ class Fbank(torch.nn.Module):
         )
 
     def forward(self, samples: torch.Tensor) -> torch.Tensor:
-        if samples.shape[-1] < WINDOW_SAMPLES:  # shorter than one window: pad to one frame
-            samples = torch.nn.functional.pad(samples, (0, WINDOW_SAMPLES - samples.shape[-1]))
+        if samples.shape[-1] < WINDOW_SAMPLES:  # shorter than one window: no frames (padding would invent one)
+            return samples.new_zeros((*samples.shape[:-1], 0, self.mel.n_mels), dtype=torch.float32)
         power = self.mel(samples.float())
         return power.clamp_min(LOG_FLOOR).log().transpose(-1, -2)
 

@@ -1,4 +1,12 @@
-"""Character vocabulary for CTC. Index 0 is the CTC blank (Graves et al. 2006)."""
+"""CTC vocabularies: characters, or whole words for small closed vocabularies. Index 0 is the CTC blank (Graves et al. 2006).
+
+Word units: each word is one token and there is no space token (the pause between two words
+is the blank's, as in Kaldi's and icefall's yes/no recipes, where a word is one unit). They
+suit corpora of a few words whose spelling says nothing about their sound (yes/no spoken as
+Hebrew "ken"/"lo", digits): a character model must invent where in "ken" the y, e and s
+are, a word model only has to tell the words apart. Decoders see it from the tokens:
+`word_units(tokens)`.
+"""
 
 from __future__ import annotations
 
@@ -14,13 +22,18 @@ SPACE = " "
 ENGLISH_CHARS = " '" + "abcdefghijklmnopqrstuvwxyz"
 
 
+def word_units(tokens: Sequence[str]) -> bool:
+    """Whether `tokens` (blank first) are words: no space token, and a token longer than one character."""
+    return SPACE not in tokens and any(len(t) > 1 for t in tokens[1:])
+
+
 class TokenizerError(ValueError):
     """A transcript holds a character the vocabulary does not."""
 
 
 @dataclass(frozen=True)
 class Tokenizer:
-    """Maps characters to ids and back. `tokens[0]` is always the blank."""
+    """Maps characters (or words) to ids and back. `tokens[0]` is always the blank."""
 
     tokens: tuple[str, ...]
 
@@ -43,23 +56,37 @@ class Tokenizer:
         extra = sorted(seen - set(ENGLISH_CHARS))
         return cls((BLANK_SYMBOL, *ENGLISH_CHARS, *extra))
 
+    @classmethod
+    def from_words(cls, texts: Iterable[str]) -> Tokenizer:
+        """Word units: the blank, then every word seen in `texts`, sorted."""
+        words = sorted({word for text in texts for word in text.split()})
+        if not any(len(w) > 1 for w in words):  # else the tokens would read as characters
+            raise TokenizerError("word units need a word longer than one character in the training text")
+        return cls((BLANK_SYMBOL, *words))
+
     @property
     def size(self) -> int:
         return len(self.tokens)
 
     @property
-    def space_id(self) -> int:
-        return self.tokens.index(SPACE)
+    def units(self) -> str:
+        return "word" if word_units(self.tokens) else "char"
 
     def encode(self, text: str) -> list[int]:
         index = self._index
+        if self.units == "word":
+            missing = [w for w in text.split() if w not in index]
+            if missing:
+                raise TokenizerError(f"word {missing[0]!r} is not in the vocabulary (text: {text!r})")
+            return [index[w] for w in text.split()]
         try:
             return [index[ch] for ch in text]
         except KeyError as err:
             raise TokenizerError(f"character {err.args[0]!r} is not in the vocabulary (text: {text!r})") from None
 
     def decode(self, ids: Sequence[int]) -> str:
-        return "".join(self.tokens[i] for i in ids if i != BLANK)
+        separator = " " if self.units == "word" else ""
+        return separator.join(self.tokens[i] for i in ids if i != BLANK)
 
     @property
     def _index(self) -> dict[str, int]:

@@ -17,12 +17,12 @@ import torch
 from torch.utils.data import DataLoader
 from tqdm import tqdm
 
-from asr.audio import AudioError, load
+from asr.audio import SAMPLE_RATE, AudioError, load
 from asr.checkpoint import load_checkpoint, model_payload, restore_model, save_checkpoint
 from asr.config import ExperimentConfig, TrainConfig, save_config
 from asr.data import Batch, DurationBatchSampler, SpeechDataset, Utterance, check_audio, collate
 from asr.decode.greedy import greedy_ids
-from asr.features import HOP_SAMPLES, Cmvn, CmvnAccumulator, Fbank
+from asr.features import Cmvn, CmvnAccumulator, Fbank, num_frames
 from asr.model import AcousticModel
 from asr.scoring import error_rates
 from asr.tokenizer import BLANK, Tokenizer
@@ -63,11 +63,11 @@ def compute_cmvn(utterances: list[Utterance], n_mels: int, max_utterances: int, 
     return acc.result()
 
 
-def drop_untrainable(utterances: list[Utterance], model: AcousticModel) -> list[Utterance]:
-    """Drop utterances with fewer output frames than transcript characters (CTC cannot align them)."""
-    frames = torch.tensor([int(u.duration * 16_000) // HOP_SAMPLES for u in utterances])
+def drop_untrainable(utterances: list[Utterance], model: AcousticModel, tokenizer: Tokenizer) -> list[Utterance]:
+    """Drop utterances with fewer output frames than transcript tokens (CTC cannot align them)."""
+    frames = torch.tensor([num_frames(round(u.duration * SAMPLE_RATE)) for u in utterances])
     out_frames = model.output_lengths(frames).tolist()
-    kept = [u for u, n in zip(utterances, out_frames) if n >= len(u.text) > 0]
+    kept = [u for u, n in zip(utterances, out_frames) if n >= len(tokenizer.encode(u.text)) > 0]
     if len(kept) < len(utterances):
         log.warning("dropped %d utterances that are empty or too short for their transcript", len(utterances) - len(kept))
     return kept
@@ -245,15 +245,18 @@ def run_training(
     if not train_utterances or not dev_utterances:
         raise TrainingError(f"no usable {'training' if not train_utterances else 'dev'} utterances left after skipping bad audio")
     if resume_state is None:
-        tokenizer = Tokenizer.from_texts(u.text for u in train_utterances)
+        texts = [u.text for u in train_utterances]
+        tokenizer = Tokenizer.from_words(texts) if train_cfg.units == "word" else Tokenizer.from_texts(texts)
         log.info("computing CMVN statistics over up to %d utterances", train_cfg.cmvn_utterances)
         cmvn = compute_cmvn(train_utterances, config.features.n_mels, train_cfg.cmvn_utterances, train_cfg.seed)
     model = AcousticModel(config.features.n_mels, tokenizer.size, config.model)
     log.info("model: %s, %.2fM parameters, vocabulary %d", config.model.rnn_type, model.num_parameters() / 1e6, tokenizer.size)
-    train_utterances = drop_untrainable(train_utterances, model)
+    train_utterances = drop_untrainable(train_utterances, model, tokenizer)
     save_config(config, exp_dir / "config.yaml")
 
-    sampler = DurationBatchSampler([u.duration for u in train_utterances], train_cfg.max_batch_seconds, seed=train_cfg.seed)
+    sampler = DurationBatchSampler(
+        [u.duration for u in train_utterances], train_cfg.max_batch_seconds, seed=train_cfg.seed, sorted_epochs=train_cfg.sortagrad_epochs
+    )
     pin = device.type == "cuda"
     train_loader = DataLoader(
         SpeechDataset(train_utterances, tokenizer, config.features, cmvn, train=True),

@@ -57,6 +57,8 @@ class Transcriber:
     def logprobs(self, samples: torch.Tensor) -> np.ndarray:
         """(samples,) at 16 kHz -> (frames', vocab) float32 natural-log posteriors."""
         feats = self.features(samples)
+        if feats.shape[0] == 0:  # shorter than one window: nothing was heard, so nothing is decoded
+            return np.zeros((0, self.tokenizer.size), np.float32)
         step = self.model.subsampling
         window = int(WINDOW_SECONDS / FRAME_SHIFT) // step * step
         context = int(CONTEXT_SECONDS / FRAME_SHIFT) // step * step

@@ -37,6 +37,13 @@ def test_missing_file(tmp_path):
     assert "no such file" in _one_line_naming(err, tmp_path / "nope.wav")
 
 
+def test_directory_is_named_as_one(tmp_path):
+    for read in (load, duration):
+        with pytest.raises(AudioError) as err:
+            read(tmp_path)
+        assert "is a directory, not an audio file" in _one_line_naming(err, tmp_path)
+
+
 def test_corrupt_file(tmp_path):
     path = tmp_path / "corrupt.wav"
     path.write_bytes(b"RIFF\x00\x00\x00\x00WAVEjunkjunkjunk")

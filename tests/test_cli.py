@@ -158,6 +158,7 @@ def test_import_kaldi(capsys, tmp_path, wav_file):
     [
         (["transcribe", "{model}", "{tmp}/missing.wav"], "missing.wav: no such file"),
         (["transcribe", "{corrupt}", "{wav}"], "not a loadable checkpoint"),
+        (["transcribe", "{model}", "{tmp}"], "is a directory, not an audio file"),
         (["transcribe", "{model}", "{wav}", "--hotword", "paris"], "bad hotword 'paris': expected WORD:WEIGHT"),
         (["transcribe", "{model}", "{wav}", "--hotword", "paris:high"], "bad hotword 'paris:high'"),
         (["transcribe", "{model}", "{wav}", "--hotword", "covid19:3"], "outside the model's vocabulary: '19'"),
@@ -204,3 +205,21 @@ def test_json_is_strict_even_when_a_lexicon_rejects_everything(capsys, tiny_chec
     assert code == 0
     record = json.loads(out, parse_constant=lambda name: pytest.fail(f"non-standard JSON constant {name}"))
     assert record["text"] == "" and record["score"] is None
+
+
+@pytest.mark.parametrize("decoder", [[], ["--beam", "4"], ["--beam", "4", "--lm", "{arpa}"]])
+def test_near_empty_audio_transcribes_as_nothing(capsys, tiny_checkpoint, tmp_path, arpa, decoder):
+    for name, samples in (("one.wav", 1), ("ten_ms.wav", 160)):
+        soundfile.write(tmp_path / name, np.full(samples, 0.3, np.float32), 16000)
+        code, out, _ = run(capsys, "transcribe", tiny_checkpoint, tmp_path / name, "--json", *(a.format(arpa=arpa) for a in decoder))
+        assert code == 0
+        record = json.loads(out)
+        assert record["text"] == "" and record["words"] == []
+
+
+def test_eval_takes_a_manifest_without_durations(capsys, tiny_checkpoint, manifest, tmp_path):
+    lines = [json.loads(line) for line in manifest.read_text().splitlines()]
+    bare = tmp_path / "bare.jsonl"
+    bare.write_text("".join(json.dumps({k: v for k, v in r.items() if k != "duration"}) + "\n" for r in lines))
+    code, out, _ = run(capsys, "eval", tiny_checkpoint, bare, "--details", tmp_path / "d.tsv")
+    assert code == 0 and "utterances 2" in out and "for 2.5 s of audio" in out

@@ -34,7 +34,7 @@ def test_manifest_round_trip_and_relative_paths(tmp_path, wav_file):
     "line,message",
     [
         ("{not json", "m.jsonl:2: not valid JSON"),
-        ('{"id": "b", "audio": "x.wav", "text": "x"}', "m.jsonl:2: missing field(s) duration"),
+        ('{"id": "b", "audio": "x.wav"}', "m.jsonl:2: missing field(s) text"),
         ('{"id": "b", "audio": "x.wav", "duration": "long", "text": "x"}', "is not a number"),
         ('{"id": "b", "audio": "x.wav", "duration": 0, "text": "x"}', "must be positive"),
         ('{"id": "a", "audio": "x.wav", "duration": 1, "text": "x"}', "duplicate utterance id 'a'"),
@@ -46,6 +46,31 @@ def test_manifest_errors_name_file_and_line(tmp_path, line, message):
     with pytest.raises(ManifestError) as err:
         load_manifest(path)
     assert message in str(err.value) and str(path) in str(err.value)
+
+
+def test_manifest_without_duration_reads_the_header(tmp_path, wav_file, caplog):
+    path = tmp_path / "m.jsonl"
+    gone = tmp_path / "gone.wav"
+    _write_lines(path, [
+        {"id": "a", "audio": wav_file.name, "text": "a"},
+        {"id": "b", "audio": wav_file.name, "duration": 2.5, "text": "b"},
+        {"id": "c", "audio": gone.name, "text": "c"},
+    ])  # fmt: skip
+    with caplog.at_level("INFO", logger="asr"):
+        a, b, c = load_manifest(path)
+    assert (a.duration, b.duration, c.duration) == (pytest.approx(1.0), 2.5, None)
+    said = [r.getMessage() for r in caplog.records if "no duration" in r.getMessage()]
+    assert said == [f"{path}: 2 of 3 lines have no duration; reading it from the audio headers"]  # once per manifest
+    assert [u.id for u in check_audio([a, b, c], "skip")] == ["a", "b"]  # the unreadable one meets the bad-audio policy
+    with pytest.raises(AudioError, match="gone.wav: no such file"):
+        check_audio([c], "fail")
+    write_manifest([c], tmp_path / "out.jsonl")
+    assert "duration" not in json.loads((tmp_path / "out.jsonl").read_text())
+
+
+def test_check_audio_fills_unknown_durations(tmp_path, wav_file):
+    (utt,) = check_audio([Utterance("a", wav_file, None, "a")], "fail")
+    assert utt.duration == pytest.approx(1.0)
 
 
 def test_kaldi_import(tmp_path, wav_file):
@@ -66,6 +91,8 @@ def test_bad_audio_policy(tmp_path, wav_file):
     assert [u.id for u in check_audio(utts, "skip")] == ["good"]
     with pytest.raises(AudioError, match="bad.wav.*utterance bad"):
         check_audio(utts, "fail")
+    with pytest.raises(AudioError, match="is a directory"):
+        check_audio([Utterance("dir", tmp_path, 1.0, "d")], "fail")
 
 
 def test_dataset_and_collate(tmp_path):
@@ -95,6 +122,16 @@ def test_sampler_budget_coverage_and_determinism():
     assert sampler.batches() != batches
     spread = [max(durations[i] for i in b) - min(durations[i] for i in b) for b in batches]
     assert sum(spread) / len(spread) < 2  # batches group similar durations
+
+
+def test_sampler_sortagrad_epochs_go_shortest_first():
+    durations = [1 + (i * 7919 % 13) for i in range(200)]
+    sampler = DurationBatchSampler(durations, max_seconds=30, seed=3, sorted_epochs=2)
+    for epoch in (0, 1, 2):
+        sampler.set_epoch(epoch)
+        longest = [max(durations[i] for i in b) for b in sampler.batches()]
+        assert (longest == sorted(longest)) == (epoch < 2)
+        assert sorted(i for b in sampler.batches() for i in b) == list(range(200))
 
 
 def test_sampler_long_utterance_gets_own_batch():

@@ -311,3 +311,21 @@ def test_timings_match_greedy_on_peaky_input(beam_size):
                 (theirs.start, theirs.end, theirs.confidence), abs=1e-6
             )
     assert texts >= 35 and exact >= 0.95 * words
+
+
+def test_word_units_decode_with_timings():
+    """One token per word and no space token: each token is a word, timed by its own frame."""
+    tokens = Tokenizer.from_words(["yes no"]).tokens  # <blank>, no, yes
+    logprobs = spelled(["yes", "no", "no"], tokens)
+    greedy = greedy_decode(logprobs, tokens, 0.04)
+    decoder = BeamSearchDecoder(tokens, BeamSearchOptions(beam_size=4), frame_shift=0.04)
+    best = decoder.decode(logprobs)[0]
+    assert best.text == "yes no no" == greedy.text
+    assert [(w.word, w.start, w.end) for w in best.words] == [(w.word, w.start, w.end) for w in greedy.words]
+    assert [x for w in best.words for x in (w.start, w.end)] == pytest.approx([0.0, 0.04, 0.08, 0.12, 0.16, 0.2])
+    assert all(w.confidence == pytest.approx(0.9, abs=0.01) for w in best.words + greedy.words)
+    state = decoder.begin()
+    decoder.step(state, logprobs[:3])
+    assert decoder.partial(state).text == "yes no"
+    with pytest.raises(ValueError, match="word units"):
+        BeamSearchDecoder(tokens, BeamSearchOptions(), lexicon=["yes", "no"])

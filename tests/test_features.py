@@ -12,7 +12,8 @@ def test_framing_constants_and_frame_count():
     for n in (400, 401, 559, 560, 16000):
         assert fbank(torch.randn(n)).shape == (num_frames(n), 80)
     assert num_frames(399) == 0
-    assert fbank(torch.randn(100)).shape == (1, 80)  # shorter than a window: one padded frame
+    assert fbank(torch.randn(100)).shape == (0, 80)  # shorter than a window: no frame (none is invented)
+    assert fbank(torch.randn(2, 399)).shape == (2, 0, 80)
 
 
 def test_batched_features():
@@ -70,4 +71,4 @@ def test_fbank_in_blocks_equals_whole():
     samples = torch.randn(16000 * 3 + 123)
     fbank = Fbank(40)
     assert torch.allclose(fbank_in_blocks(fbank, samples, block_frames=37), fbank(samples), atol=1e-5)
-    assert fbank_in_blocks(fbank, torch.randn(100)).shape == (1, 40)
+    assert fbank_in_blocks(fbank, torch.randn(100)).shape == (0, 40)

@@ -32,3 +32,14 @@ def test_from_texts_adds_digits_and_rejects_unknown():
     assert "6" in tok.tokens
     with pytest.raises(TokenizerError, match="'7'"):
         tok.encode("route 77")
+
+
+def test_word_units_round_trip():
+    tok = Tokenizer.from_words(["yes no no", "no yes"])
+    assert tok.tokens == ("<blank>", "no", "yes") and tok.units == "word"
+    ids = tok.encode("yes no yes")
+    assert ids == [2, 1, 2]  # no space token: the pause between words is the blank's
+    assert tok.decode([BLANK, *ids, BLANK]) == "yes no yes"
+    assert Tokenizer.english().units == "char"
+    with pytest.raises(TokenizerError, match="word 'maybe' is not in the vocabulary"):
+        tok.encode("yes maybe")

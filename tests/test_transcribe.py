@@ -48,3 +48,13 @@ def test_long_file_runs_in_bounded_windows(tmp_path, tiny_checkpoint, monkeypatc
     window = (transcribe_module.WINDOW_SECONDS + 2 * transcribe_module.CONTEXT_SECONDS) / 0.01
     assert len(seen) == 3 and max(seen) <= window
     assert isinstance(hyp.text, str)
+
+
+@pytest.mark.parametrize("samples", [1, 160, 399])
+def test_audio_shorter_than_one_window_transcribes_as_nothing(tiny_checkpoint, samples):
+    """No frame fits, so nothing is decoded: no padding invents a frame (and a letter) for it."""
+    model = asr.load_model(tiny_checkpoint, device="cpu")
+    audio = np.full(samples, 0.3, np.float32)
+    assert model.logprobs(torch.from_numpy(audio)).shape == (0, model.tokenizer.size)
+    hyp = model.transcribe(audio)
+    assert hyp.text == "" and hyp.words == ()

@@ -11,7 +11,7 @@ import numpy as np
 import torch
 
 from asr.decode.types import Hypothesis, WordAlignment
-from asr.tokenizer import BLANK, SPACE
+from asr.tokenizer import BLANK, SPACE, word_units
 
 
 def greedy_ids(logprobs: torch.Tensor, lengths: torch.Tensor) -> list[list[int]]:
@@ -43,10 +43,12 @@ def greedy_decode(logprobs: np.ndarray, tokens: Sequence[str], frame_shift: floa
 
 
 def _words(ids: np.ndarray, frames: np.ndarray, token_logprobs: np.ndarray, tokens: Sequence[str], frame_shift: float) -> tuple[WordAlignment, ...]:
-    space = tokens.index(SPACE) if SPACE in tokens else -1
-    is_space = ids == space
-    # Word number of every emitted token; spaces belong to no word.
-    word_index = np.cumsum(is_space & np.concatenate([[False], ~is_space[:-1]]))
+    if word_units(tokens):  # every token is a word
+        is_space, word_index = np.zeros(len(ids), bool), np.arange(len(ids))
+    else:
+        is_space = ids == (tokens.index(SPACE) if SPACE in tokens else -1)
+        # Word number of every emitted token; spaces belong to no word.
+        word_index = np.cumsum(is_space & np.concatenate([[False], ~is_space[:-1]]))
     words = []
     for w in np.unique(word_index[~is_space]):
         members = np.flatnonzero((word_index == w) & ~is_space)

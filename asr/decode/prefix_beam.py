@@ -42,6 +42,7 @@ from asr.decode import prefix_beam_kernels as k
 from asr.decode.lexicon import HotwordTrie, WordTrie, empty_hotword_arrays, empty_word_arrays
 from asr.decode.lm import BOS, EOS, LN10, UNK, NgramLM
 from asr.decode.types import Hypothesis, WordAlignment
+from asr.tokenizer import word_units
 
 FRAMES_PER_CALL = 256  # frames per kernel call: bounds the tree growth between compactions
 SPACE = " "
@@ -123,6 +124,9 @@ class BeamSearchDecoder:
         self.frame_shift = frame_shift
         index = {t: i for i, t in enumerate(self.tokens)}
         self.space_id = index.get(SPACE, -1)
+        self.word_units = word_units(self.tokens)
+        if self.word_units and (lm is not None or lexicon is not None or hotwords):
+            raise ValueError("this model has word units: its vocabulary is the lexicon, and an LM or hotwords need character units")
         if self.space_id < 0 and (lm is not None or lexicon is not None or hotwords):
             raise ValueError("an LM, a lexicon or hotwords need a space token")
         if lexicon is not None:
@@ -255,7 +259,12 @@ class BeamSearchDecoder:
 
     def _make(self, ids: list[int], frames: list[int], logprobs: list[float], am: float, lm: float) -> Hypothesis:
         """A hypothesis from its tokens with their frames and log-probs (text length,)."""
-        text = "".join([self.tokens[i] for i in ids])
+        pieces = [self.tokens[i] for i in ids]
+        if self.word_units:  # each token is a word, timed by its own frame
+            shift = self.frame_shift
+            words = tuple(WordAlignment(w, f * shift, (f + 1) * shift, min(1.0, math.exp(p))) for w, f, p in zip(pieces, frames, logprobs))
+            return Hypothesis(" ".join(pieces), tuple(ids), am + lm, am, lm, words)
+        text = "".join(pieces)
         return Hypothesis(text, tuple(ids), am + lm, am, lm, _words(text, frames, logprobs, self.frame_shift))
 
 

@@ -10,7 +10,7 @@
 # Dev and test are always the real held-out speakers (nicolas, theo).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-data_dir=download/fsdd; out_dir=data/fsdd; exp_dir=; stage=0; stop_stage=3
+data_dir=download/fsdd; out_dir=data/fsdd; exp_dir=; stage=0; stop_stage=3; seed=
 tts=true; tts_per_digit=150
 . recipes/parse_options.sh
 here=recipes/fsdd
@@ -21,18 +21,18 @@ fi
 
 if [ "$stage" -le 0 ] && [ "$stop_stage" -ge 0 ]; then
   echo "== stage 0: prepare manifests"
-  python $here/prepare.py --data-dir "$data_dir" --out-dir "$out_dir"
+  $python $here/prepare.py --data-dir "$data_dir" --out-dir "$out_dir"
 fi
 if [ "$stage" -le 1 ] && [ "$stop_stage" -ge 1 ] && $tts; then
   echo "== stage 1: synthesise each digit $tts_per_digit times (training voices, 8 kHz) -> $train"
-  python $here/prepare.py --data-dir "$data_dir" --out-dir "$out_dir" --tts-per-digit "$tts_per_digit"
+  $python $here/prepare.py --data-dir "$data_dir" --out-dir "$out_dir" --tts-per-digit "$tts_per_digit"
 fi
 if [ "$stage" -le 2 ] && [ "$stop_stage" -ge 2 ]; then
   echo "== stage 2: train on $train"
   if [ -f "$exp_dir/last.pt" ]; then resume=--resume; else resume=; fi
   # One torch thread, as the recipe was timed (2 shared cores); set OMP_NUM_THREADS for more.
   OMP_NUM_THREADS=${OMP_NUM_THREADS:-1} \
-    asr train --config $here/conf/train.yaml --train "$train" --dev "$out_dir/dev.jsonl" --exp-dir "$exp_dir" $resume
+    asr train --config $here/conf/train.yaml --train "$train" --dev "$out_dir/dev.jsonl" --exp-dir "$exp_dir" $resume ${seed:+--seed "$seed"}
 fi
 if [ "$stage" -le 3 ] && [ "$stop_stage" -ge 3 ]; then
   echo "== stage 3: evaluate on the held-out test speaker (greedy, then beam search with the ten-word lexicon)"

@@ -5,23 +5,23 @@
 #   bash recipes/synth/run.sh [--stage N] [--stop-stage N] [--out-dir DIR] [--exp-dir DIR]
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-out_dir=data/synth; exp_dir=exp/synth; stage=0; stop_stage=3
+out_dir=data/synth; exp_dir=exp/synth; stage=0; stop_stage=3; seed=
 . recipes/parse_options.sh
 here=recipes/synth
 
 if [ "$stage" -le 0 ] && [ "$stop_stage" -ge 0 ]; then
   echo "== stage 0: synthesise the corpus (espeak-ng, flite, festival)"
-  python $here/prepare.py --out-dir "$out_dir"
+  $python $here/prepare.py --out-dir "$out_dir"
 fi
 if [ "$stage" -le 1 ] && [ "$stop_stage" -ge 1 ]; then
   echo "== stage 1: train (about 10 minutes on 2 CPU cores)"
   if [ -f "$exp_dir/last.pt" ]; then resume=--resume; else resume=; fi
-  asr train --config $here/conf/train.yaml --train "$out_dir/train.jsonl" --dev "$out_dir/dev.jsonl" --exp-dir "$exp_dir" $resume
+  asr train --config $here/conf/train.yaml --train "$out_dir/train.jsonl" --dev "$out_dir/dev.jsonl" --exp-dir "$exp_dir" $resume ${seed:+--seed "$seed"}
 fi
 if [ "$stage" -le 2 ] && [ "$stop_stage" -ge 2 ]; then
   echo "== stage 2: evaluate on the test voices: greedy, then beam search with a word 3-gram of the training text"
   asr eval "$exp_dir/best.pt" "$out_dir/test.jsonl" --details "$exp_dir/eval-test-greedy.tsv"
-  python -c "import json,sys; [print(json.loads(l)['text']) for l in open(sys.argv[1])]" "$out_dir/train.jsonl" > "$exp_dir/lm-text.txt"
+  $python -c "import json,sys; [print(json.loads(l)['text']) for l in open(sys.argv[1])]" "$out_dir/train.jsonl" > "$exp_dir/lm-text.txt"
   asr lm build "$exp_dir/lm-text.txt" --order 3 -o "$exp_dir/lm.arpa"
   # Choose the LM weight and word bonus on dev, then score test once with them.
   asr tune-lm "$exp_dir/best.pt" "$out_dir/dev.jsonl" --lm "$exp_dir/lm.arpa" --beam 16 > "$exp_dir/tune-lm.txt"
@@ -30,7 +30,7 @@ if [ "$stage" -le 2 ] && [ "$stop_stage" -ge 2 ]; then
   asr eval "$exp_dir/best.pt" "$out_dir/test.jsonl" --details "$exp_dir/eval-test-lm.tsv" --lm "$exp_dir/lm.arpa" --beam 16 $best
 fi
 if [ "$stage" -le 3 ] && [ "$stop_stage" -ge 3 ]; then
-  sample=$(python -c "import json,sys; r=json.loads(open(sys.argv[1]).readline()); print(r['audio'], '|', r['text'], '|', r['speaker'])" "$out_dir/test.jsonl")
+  sample=$($python -c "import json,sys; r=json.loads(open(sys.argv[1]).readline()); print(r['audio'], '|', r['text'], '|', r['speaker'])" "$out_dir/test.jsonl")
   file="$out_dir/${sample%% |*}"
   echo "== stage 3: transcribe a test file ($(echo "$sample" | cut -d'|' -f3 | xargs))"
   echo "reference:  $(echo "$sample" | cut -d'|' -f2 | xargs)"

@@ -1,0 +1,76 @@
+"""recipes/*/run.sh and recipes/parse_options.sh: they run with `asr` from any environment on PATH."""
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile
+
+ROOT = Path(__file__).resolve().parents[1]
+SYSTEM_PATH = "/usr/bin:/bin"
+
+
+@pytest.fixture
+def tree_without_venv(tmp_path: Path) -> Path:
+    """The recipes in a project tree that has no .venv, as a user's checkout with their own environment."""
+    shutil.copytree(ROOT / "recipes", tmp_path / "recipes")
+    assert not (tmp_path / ".venv").exists()
+    return tmp_path
+
+
+def fake_yesno(folder: Path) -> Path:
+    """60 short files named like the yes/no corpus's (tones, not speech: prepare.py only reads them)."""
+    waves = folder / "waves_yesno"
+    waves.mkdir(parents=True)
+    tone = (0.3 * np.sin(np.arange(4000) * 0.3)).astype(np.float32)
+    for i in range(60):
+        name = "_".join(str((i >> bit) & 1) for bit in range(8))
+        soundfile.write(waves / f"{name}_{i}.wav", tone, 8000)
+    return folder
+
+
+def run_recipe(tree: Path, path: str, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        ["bash", str(tree / "recipes/yesno/run.sh"), *args], cwd=tree, env={"PATH": path}, capture_output=True, text=True, timeout=120
+    )
+
+
+def test_recipe_runs_with_asr_from_any_environment(tree_without_venv, tmp_path):
+    env_bin = Path(sys.executable).parent  # an environment that has asr installed, not the tree's .venv
+    data = fake_yesno(tmp_path / "corpus")
+    result = run_recipe(tree_without_venv, f"{env_bin}:{SYSTEM_PATH}", "--data-dir", str(data), "--stop-stage", "0")
+    assert result.returncode == 0, result.stderr
+    assert "stage 0" in result.stdout and "31 train" in result.stdout
+    assert (tree_without_venv / "data/yesno/train.jsonl").is_file()
+
+
+def test_recipe_without_asr_says_what_to_do(tree_without_venv):
+    result = run_recipe(tree_without_venv, SYSTEM_PATH, "--stop-stage", "0")
+    assert result.returncode == 1 and result.stdout == ""
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "'asr' command is not on PATH" in lines[0] and "tools/setup.sh" in lines[0]
+
+
+def test_unknown_recipe_option_is_an_error(tree_without_venv):
+    result = run_recipe(tree_without_venv, SYSTEM_PATH, "--no-such-option", "1")
+    assert result.returncode == 2 and "unknown option --no-such-option" in result.stderr
+
+
+@pytest.mark.parametrize("recipe, train_stage", [("yesno", 1), ("fsdd", 2), ("synth", 1)])
+def test_every_recipe_passes_a_seed_to_training(tree_without_venv, tmp_path, recipe, train_stage):
+    """A stand-in `asr` (run by an interpreter that imports the real one) prints the command it was given."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "asr").write_text(f"#!{sys.executable}\nimport sys\nprint('asr', *sys.argv[1:])\n")
+    (bin_dir / "asr").chmod(0o755)
+    stage = str(train_stage)
+    result = subprocess.run(
+        ["bash", str(tree_without_venv / "recipes" / recipe / "run.sh"), "--stage", stage, "--stop-stage", stage, "--seed", "7"],
+        cwd=tree_without_venv, env={"PATH": f"{bin_dir}:{SYSTEM_PATH}"}, capture_output=True, text=True, timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    (command,) = [line for line in result.stdout.splitlines() if line.startswith("asr train")]
+    assert command.endswith("--seed 7")
