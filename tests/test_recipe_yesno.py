@@ -10,7 +10,9 @@ import pytest
 from conftest import shared_data
 
 ROOT = Path(__file__).resolve().parents[1]
-WORST_WER = 8.0  # percent, test WER of the 29 test files (232 words)
+# Percent test WER of the 29 test files (232 words). Every seed 0-9 at 1 and 2 threads with
+# native and plain CPU kernels scored at most 6.9 (recipes/yesno/README.md); a stalled run 45+.
+WORST_WER = 10.0
 
 
 @pytest.mark.slow
@@ -25,7 +27,5 @@ def test_yesno_recipe_end_to_end(tmp_path):
     )
     assert result.returncode == 0, result.stderr[-2000:]
     greedy_wer, beam_wer = (float(w) for w in re.findall(r"WER ([\d.]+)%", result.stdout))
-    # What holds for every seed 0-9, at 1 and 2 threads, with native and plain CPU kernels
-    # (recipes/yesno/README.md): a stalled run scores 50 % or worse.
     assert greedy_wer <= WORST_WER and beam_wer <= WORST_WER, result.stdout
     assert (tmp_path / "exp" / "best.pt").exists() and (tmp_path / "exp" / "eval-test.tsv").exists()
