@@ -21,7 +21,6 @@ from asr.audio import SAMPLE_RATE, AudioError, load
 from asr.checkpoint import load_checkpoint, model_payload, restore_model, save_checkpoint
 from asr.config import ExperimentConfig, TrainConfig, save_config
 from asr.data import Batch, DurationBatchSampler, SpeechDataset, Utterance, check_audio, collate
-from asr.decode.greedy import greedy_ids
 from asr.features import Cmvn, CmvnAccumulator, Fbank, num_frames
 from asr.model import AcousticModel
 from asr.scoring import error_rates
@@ -39,6 +38,16 @@ def select_device(name: str | None) -> torch.device:
     if name:
         return torch.device(name)
     return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+
+
+def greedy_ids(logprobs: torch.Tensor, lengths: torch.Tensor) -> list[list[int]]:
+    """logprobs (batch, frames, vocab), lengths (batch,) -> token ids per utterance."""
+    best = logprobs.argmax(-1)  # (batch, frames)
+    previous = torch.nn.functional.pad(best[:, :-1], (1, 0), value=BLANK)
+    frames = torch.arange(best.shape[1], device=best.device)
+    keep = (best != BLANK) & (best != previous) & (frames[None, :] < lengths[:, None].to(best.device))
+    best, keep = best.cpu(), keep.cpu()  # one device->host copy for the whole batch
+    return [row[mask].tolist() for row, mask in zip(best, keep)]
 
 
 def amp_dtype(precision: str, device: torch.device) -> torch.dtype | None:

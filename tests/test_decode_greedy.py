@@ -1,7 +1,8 @@
 import numpy as np
 import torch
 
-from asr.decode.greedy import greedy_decode, greedy_ids
+from asr.decode.greedy import greedy_decode
+from asr.train import greedy_ids
 from asr.tokenizer import Tokenizer
 
 TOK = Tokenizer.english()
@@ -44,3 +45,17 @@ def test_batched_greedy_respects_lengths():
 def test_empty_output():
     hyp = greedy_decode(_peaky(_frames("____")), TOK.tokens, 0.04)
     assert hyp.text == "" and hyp.words == ()
+
+
+def test_decoders_do_not_import_torch():
+    """asr/decode works on numpy arrays: importing every decoder module leaves torch unloaded."""
+    import subprocess
+    import sys
+
+    code = (
+        "import pkgutil, importlib, sys, asr.decode\n"
+        "for m in pkgutil.iter_modules(asr.decode.__path__): importlib.import_module('asr.decode.' + m.name)\n"
+        "print('torch' in sys.modules)"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120)
+    assert result.stdout.strip() == "False"

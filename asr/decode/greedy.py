@@ -1,6 +1,7 @@
 """Greedy (best-path) CTC decoding (Graves et al. 2006): argmax, collapse repeats, drop blanks.
 
-Vectorised over frames: no per-frame Python loop.
+Vectorised over frames: no per-frame Python loop. Numpy only (the batched torch version that
+training scores its dev set with is `asr.train.greedy_ids`).
 """
 
 from __future__ import annotations
@@ -8,20 +9,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
-import torch
 
 from asr.decode.types import Hypothesis, WordAlignment
 from asr.tokenizer import BLANK, SPACE, word_units
-
-
-def greedy_ids(logprobs: torch.Tensor, lengths: torch.Tensor) -> list[list[int]]:
-    """logprobs (batch, frames, vocab), lengths (batch,) -> token ids per utterance."""
-    best = logprobs.argmax(-1)  # (batch, frames)
-    previous = torch.nn.functional.pad(best[:, :-1], (1, 0), value=BLANK)
-    frames = torch.arange(best.shape[1], device=best.device)
-    keep = (best != BLANK) & (best != previous) & (frames[None, :] < lengths[:, None].to(best.device))
-    best, keep = best.cpu(), keep.cpu()  # one device->host copy for the whole batch
-    return [row[mask].tolist() for row, mask in zip(best, keep)]
 
 
 def greedy_decode(logprobs: np.ndarray, tokens: Sequence[str], frame_shift: float) -> Hypothesis:

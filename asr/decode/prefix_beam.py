@@ -42,10 +42,9 @@ from asr.decode import prefix_beam_kernels as k
 from asr.decode.lexicon import HotwordTrie, WordTrie, empty_hotword_arrays, empty_word_arrays
 from asr.decode.lm import BOS, EOS, LN10, UNK, NgramLM
 from asr.decode.types import Hypothesis, WordAlignment
-from asr.tokenizer import word_units
+from asr.tokenizer import SPACE, word_units
 
 FRAMES_PER_CALL = 256  # frames per kernel call: bounds the tree growth between compactions
-SPACE = " "
 
 
 @dataclass(frozen=True)
