@@ -8,8 +8,9 @@ Split as Kaldi's egs/yesno does it: the sorted file list, first 31 for training,
 With that split every training file starts with "no" and every test file with "yes", so a
 model that sees the whole utterance learns "the first word is no". The crops remove that
 confound: the words are separated by pauses, found from the frame energy; where exactly 8
-speech segments are found, copies starting at the 2nd, 3rd and 4th word are written to
-crops/ (cut in the middle of the pause), so training utterances start with either word.
+speech segments are found, copies starting at each later word (the 2nd to the 8th) are
+written to crops/ (cut in the middle of the pause), so training utterances start with either
+word and come in every length from one word to eight.
 Files whose pauses are not all found are used whole only. Training audio only; test is untouched.
 Safe to re-run: a `.completed` marker skips work already done.
 """
