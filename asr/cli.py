@@ -284,8 +284,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
 
 def _manifest_logprobs(model, utterances: Sequence[Utterance], on_bad_audio: str) -> Iterator[tuple[Utterance, np.ndarray, float]]:
-    """(utterance, log-probs (frames, vocab), seconds of audio) for each readable utterance; unreadable ones
-    fail or are skipped."""
+    """(utterance, log-probs (frames, vocab), seconds of audio) per readable utterance; bad ones fail or are skipped."""
     for utt in utterances:
         try:
             samples, _ = load(utt.audio)

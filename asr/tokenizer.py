@@ -59,10 +59,10 @@ class Tokenizer:
     @classmethod
     def from_words(cls, texts: Iterable[str]) -> Tokenizer:
         """Word units: the blank, then every word seen in `texts`, sorted."""
-        words = sorted({word for text in texts for word in text.split()})
-        if not any(len(w) > 1 for w in words):  # else the tokens would read as characters
+        tokens = (BLANK_SYMBOL, *sorted({word for text in texts for word in text.split()}))
+        if not word_units(tokens):  # all one-letter words: the tokens would read as characters
             raise TokenizerError("word units need a word longer than one character in the training text")
-        return cls((BLANK_SYMBOL, *words))
+        return cls(tokens)
 
     @property
     def size(self) -> int:
@@ -70,15 +70,19 @@ class Tokenizer:
 
     @property
     def units(self) -> str:
-        return "word" if word_units(self.tokens) else "char"
+        # Cached on first use, like `_index` (encode and decode ask once per utterance).
+        cached = self.__dict__.get("_units_cache")
+        if cached is None:
+            cached = self.__dict__["_units_cache"] = "word" if word_units(self.tokens) else "char"
+        return cached
 
     def encode(self, text: str) -> list[int]:
         index = self._index
         if self.units == "word":
-            missing = [w for w in text.split() if w not in index]
-            if missing:
-                raise TokenizerError(f"word {missing[0]!r} is not in the vocabulary (text: {text!r})")
-            return [index[w] for w in text.split()]
+            try:
+                return [index[word] for word in text.split()]
+            except KeyError as err:
+                raise TokenizerError(f"word {err.args[0]!r} is not in the vocabulary (text: {text!r})") from None
         try:
             return [index[ch] for ch in text]
         except KeyError as err:
