@@ -12,6 +12,8 @@ import soundfile
 import torch
 import torchaudio.functional as AF
 
+from asr.errors import first_line
+
 SAMPLE_RATE = 16_000  # Hz; everything downstream of `load` runs at this rate
 
 Pathlike = str | Path
@@ -32,7 +34,7 @@ def load(path: Pathlike) -> tuple[torch.Tensor, int]:
     try:
         data, rate = soundfile.read(str(path), dtype="float32", always_2d=True)
     except (soundfile.LibsndfileError, RuntimeError, ValueError) as err:
-        raise AudioError(f"{path}: cannot decode audio ({_first_line(err)})") from None
+        raise AudioError(f"{path}: cannot decode audio ({first_line(err)})") from None
     return to_mono_16k(data, rate, name=str(path)), SAMPLE_RATE
 
 
@@ -67,12 +69,7 @@ def duration(path: Pathlike) -> float:
     try:
         info = soundfile.info(str(path))
     except (soundfile.LibsndfileError, RuntimeError, ValueError) as err:
-        raise AudioError(f"{path}: cannot read audio header ({_first_line(err)})") from None
+        raise AudioError(f"{path}: cannot read audio header ({first_line(err)})") from None
     if info.frames <= 0:
         raise AudioError(f"{path}: audio is empty (0 samples)")
     return info.frames / info.samplerate
-
-
-def _first_line(err: Exception) -> str:
-    text = str(err).strip()
-    return text.splitlines()[0] if text else type(err).__name__

@@ -14,7 +14,8 @@ import torch
 
 from asr.audio import Pathlike
 from asr.config import ConfigError, ExperimentConfig
-from asr.features import Cmvn
+from asr.errors import first_line
+from asr.features import Cmvn, FeatureExtractor
 from asr.model import AcousticModel
 from asr.tokenizer import Tokenizer
 
@@ -41,14 +42,15 @@ def load_checkpoint(path: Pathlike) -> dict[str, Any]:
     try:
         payload = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as err:  # torch raises many types for bad files; report one line
-        raise CheckpointError(f"{path}: not a loadable checkpoint ({str(err).strip().splitlines()[0]})") from None
+        raise CheckpointError(f"{path}: not a loadable checkpoint ({first_line(err)})") from None
     if not isinstance(payload, dict) or payload.get("format_version") != FORMAT_VERSION:
         raise CheckpointError(f"{path}: not an asr checkpoint (format version {FORMAT_VERSION} expected)")
     return payload
 
 
-def model_payload(model: AcousticModel, config: ExperimentConfig, tokenizer: Tokenizer, cmvn: Cmvn) -> dict[str, Any]:
+def model_payload(model: AcousticModel, config: ExperimentConfig, tokenizer: Tokenizer, extractor: FeatureExtractor) -> dict[str, Any]:
     """What inference needs: weights, config, vocabulary, CMVN."""
+    cmvn = extractor.cmvn
     return {
         "config": config.to_dict(),
         "tokens": list(tokenizer.tokens),
@@ -58,7 +60,8 @@ def model_payload(model: AcousticModel, config: ExperimentConfig, tokenizer: Tok
     }
 
 
-def restore_model(payload: dict[str, Any], path: Pathlike = "<checkpoint>") -> tuple[AcousticModel, ExperimentConfig, Tokenizer, Cmvn]:
+def restore_model(payload: dict[str, Any], path: Pathlike = "<checkpoint>") -> tuple[AcousticModel, ExperimentConfig, Tokenizer, FeatureExtractor]:
+    """(model, config, tokenizer, feature extractor with the CMVN statistics) from a checkpoint's payload."""
     try:
         config = ExperimentConfig.from_dict(payload["config"])
     except (KeyError, ConfigError) as err:
@@ -66,4 +69,4 @@ def restore_model(payload: dict[str, Any], path: Pathlike = "<checkpoint>") -> t
     tokenizer = Tokenizer(tuple(payload["tokens"]))
     model = AcousticModel(config.features.n_mels, tokenizer.size, config.model)
     model.load_state_dict(payload["model"])
-    return model, config, tokenizer, Cmvn(payload["cmvn_mean"], payload["cmvn_std"])
+    return model, config, tokenizer, FeatureExtractor(config.features, Cmvn(payload["cmvn_mean"], payload["cmvn_std"]))

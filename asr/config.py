@@ -21,85 +21,175 @@ class ConfigError(ValueError):
     """A configuration file or override names an unknown key or a bad value."""
 
 
+def setting(default: Any, help: str, **metadata: Any) -> Any:
+    """A config field with its help text (the CLI shows it beside the default). Extra metadata:
+    `aliases`, more flag spellings (`("--beam",)`); `choices`, the values allowed (checked
+    here, and offered by the CLI); `metavar`, the flag's placeholder."""
+    return field(default=default, metadata={"help": help, **metadata})
+
+
 @dataclass(frozen=True)
 class FeatureConfig:
     """Log-mel features and training-time augmentation (see `asr.features`)."""
 
-    n_mels: int = 80
-    utterance_cmn: bool = False  # also subtract each utterance's own mean (removes the microphone's colouring)
-    specaugment: bool = True
-    freq_masks: int = 2
-    freq_mask_width: int = 15  # mel bins (Park et al. 2019, "F")
-    time_masks: int = 2
-    time_mask_width: int = 40  # frames of 10 ms ("T")
-    time_mask_max_ratio: float = 0.2  # a time mask never covers more than this share of an utterance
-    speed_perturb: bool = True
-    speeds: tuple[float, ...] = (0.9, 1.0, 1.1)
-    # Random gain in dB (low, high) applied before the features; (0, 0) = off. Quiet
-    # recordings lose more of their bands to the log floor, so training at varied levels
-    # teaches the model what that looks like.
-    gain_db: tuple[float, ...] = (0.0, 0.0)
+    n_mels: int = setting(80, "mel bands of the log-mel filterbank")
+    utterance_cmn: bool = setting(
+        False, "also subtract each utterance's own mean (removes the microphone's colouring); needs the whole utterance, so it cannot stream"
+    )
+    running_cmn: bool = setting(False, "also subtract the mean of the frames so far: the causal version of utterance_cmn, which streams")
+    running_cmn_prior_seconds: float = setting(
+        1.0, "running_cmn's warm-up: the mean starts as this many seconds of frames at the global mean (0 after CMVN)"
+    )
+    specaugment: bool = setting(True, "frequency and time masks on training features (Park et al. 2019)")
+    freq_masks: int = setting(2, "frequency masks per utterance")
+    freq_mask_width: int = setting(15, "widest frequency mask, mel bins (Park et al.'s F)")
+    time_masks: int = setting(2, "time masks per utterance")
+    time_mask_width: int = setting(40, "widest time mask, 10 ms frames (Park et al.'s T)")
+    time_mask_max_ratio: float = setting(0.2, "a time mask never covers more than this share of an utterance")
+    speed_perturb: bool = setting(True, "play each training utterance at a random one of `speeds` (Ko et al. 2015)")
+    speeds: tuple[float, ...] = setting((0.9, 1.0, 1.1), "speed perturbation factors")
+    # Quiet recordings lose more of their bands to the log floor, so training at varied
+    # levels teaches the model what that looks like.
+    gain_db: tuple[float, ...] = setting((0.0, 0.0), "random gain in dB [low, high] before the features; [0, 0] = off")
 
     def __post_init__(self) -> None:
         if len(self.gain_db) != 2 or self.gain_db[0] > self.gain_db[1]:
             raise ConfigError(f"features.gain_db must be [low, high] with low <= high, got {list(self.gain_db)}")
+        if self.utterance_cmn and self.running_cmn:
+            raise ConfigError("features.utterance_cmn and features.running_cmn exclude each other: pick one")
+        if self.running_cmn_prior_seconds < 0:
+            raise ConfigError("features.running_cmn_prior_seconds must be >= 0")
 
 
 @dataclass(frozen=True)
 class ModelConfig:
     """Conv subsampling front end + recurrent stack + linear head (see `asr.model`)."""
 
-    frontend: str = "conv2d"  # conv2d | stack (concatenate frames, no weights)
-    subsampling: int = 4  # 2 or 4: frame rate reduction of the front end
-    conv_channels: int = 32
-    rnn_type: str = "lstm"  # lstm | gru | rnn (tanh)
-    hidden_size: int = 256  # per direction
-    num_layers: int = 3
-    bidirectional: bool = True
-    dropout: float = 0.1  # between recurrent layers
-    layer_norm: bool = True  # between recurrent layers
-    residual: bool = True  # between recurrent layers of the same width
+    frontend: str = setting("conv2d", "conv2d (strided convolutions) or stack (concatenate frames, no weights)", choices=("conv2d", "stack"))
+    subsampling: int = setting(4, "frame-rate reduction of the front end", choices=(2, 4))
+    conv_channels: int = setting(32, "channels of each conv2d layer")
+    rnn_type: str = setting("lstm", "recurrent layer type (rnn: tanh)", choices=("lstm", "gru", "rnn"))
+    hidden_size: int = setting(256, "recurrent units per direction")
+    num_layers: int = setting(3, "recurrent layers")
+    bidirectional: bool = setting(True, "bidirectional layers (offline) or forward only")
+    dropout: float = setting(0.1, "dropout between recurrent layers")
+    layer_norm: bool = setting(True, "layer norm between recurrent layers")
+    residual: bool = setting(True, "residual connections between recurrent layers of the same width")
 
     def __post_init__(self) -> None:
-        _check_choice("model.rnn_type", self.rnn_type, ("lstm", "gru", "rnn"))
-        _check_choice("model.frontend", self.frontend, ("conv2d", "stack"))
-        _check_choice("model.subsampling", self.subsampling, (2, 4))
+        _check_choices(self, "model")
+
+
+BAD_AUDIO_POLICIES = ("fail", "skip")
 
 
 @dataclass(frozen=True)
 class TrainConfig:
     """Optimisation, batching and run control (see `asr.train`)."""
 
-    epochs: int = 20
-    max_batch_seconds: float = 200.0  # audio seconds per batch (icefall's --max-duration)
-    lr: float = 1e-3
-    weight_decay: float = 1e-2
-    warmup_steps: int = 200
-    final_lr_ratio: float = 0.05  # cosine decay ends at lr * final_lr_ratio
-    grad_clip: float = 5.0  # global gradient-norm clip
-    seed: int = 0
-    precision: str = "auto"  # auto (bf16/fp16 on CUDA, fp32 on CPU) | fp32 | bf16 | fp16
-    num_workers: int = 2
-    num_threads: int = 0  # torch CPU threads; 0 = torch's default (one per core)
-    max_bad_batches: int = 5  # consecutive non-finite losses before training stops
-    on_bad_audio: str = "fail"  # fail | skip: what a corrupt file in a manifest does
-    cmvn_utterances: int = 1000  # utterances sampled for global CMVN statistics
-    sortagrad_epochs: int = 0  # epochs whose batches go shortest first (SortaGrad), then shuffled
-    units: str = "char"  # char | word: the output tokens (word: one per word of the training text; small vocabularies)
+    epochs: int = setting(20, "passes over the training data")
+    max_batch_seconds: float = setting(200.0, "padded audio seconds per batch (icefall's max-duration)")
+    lr: float = setting(1e-3, "peak learning rate (AdamW)")
+    weight_decay: float = setting(1e-2, "AdamW weight decay")
+    warmup_steps: int = setting(200, "steps of linear learning-rate warm-up")
+    final_lr_ratio: float = setting(0.05, "the cosine decay ends at lr * final_lr_ratio")
+    grad_clip: float = setting(5.0, "global gradient-norm clip")
+    seed: int = setting(0, "seed of the model's initialisation, batching and augmentation")
+    precision: str = setting("auto", "auto: bf16 (or fp16) on CUDA, fp32 on CPU", choices=("auto", "fp32", "bf16", "fp16"))
+    num_workers: int = setting(2, "data-loading worker processes")
+    num_threads: int = setting(0, "torch CPU threads; 0 = torch's default (one per core)")
+    max_bad_batches: int = setting(5, "consecutive non-finite losses before training stops")
+    on_bad_audio: str = setting("fail", "what an unreadable audio file in a manifest does", choices=BAD_AUDIO_POLICIES)
+    cmvn_utterances: int = setting(1000, "utterances sampled for the global CMVN statistics")
+    sortagrad_epochs: int = setting(0, "first epochs whose batches go shortest first (SortaGrad), then shuffled")
+    units: str = setting("char", "output tokens (word: one per word of the training text; small vocabularies)", choices=("char", "word"))
 
     def __post_init__(self) -> None:
-        _check_choice("train.precision", self.precision, ("auto", "fp32", "bf16", "fp16"))
-        _check_choice("train.on_bad_audio", self.on_bad_audio, ("fail", "skip"))
-        _check_choice("train.units", self.units, ("char", "word"))
+        _check_choices(self, "train")
+
+
+@dataclass(frozen=True)
+class BeamSearchOptions:
+    """Pruning and scoring of the CTC prefix beam search (`asr.decode.prefix_beam`); scores are natural logs.
+
+    alpha, beta, unk_offset apply only with an LM: a completed word adds
+    alpha * ln p_LM(word | history) + beta, and an out-of-vocabulary word also unk_offset.
+    """
+
+    beam_size: int = setting(16, "hypotheses kept after each frame", aliases=("--beam",))
+    token_topk: int = setting(8, "tokens tried per frame")
+    token_min_logprob: float = setting(-10.0, "tokens below this log-prob are not tried")
+    beam_threshold: float = setting(20.0, "drop hypotheses this far (natural log) below the best")
+    blank_skip_threshold: float = setting(1.0, "frames whose blank probability is above this only extend blanks; 1 = never")
+    alpha: float = setting(0.5, "LM weight (on natural-log LM scores)")
+    beta: float = setting(1.0, "bonus per word (natural log)")
+    unk_offset: float = setting(-10.0, "extra score of a word outside the LM vocabulary")
+    nbest: int = setting(1, "hypotheses to return, best first")
+
+    def __post_init__(self) -> None:
+        if self.beam_size < 1 or self.token_topk < 1 or self.nbest < 1:
+            raise ConfigError("beam_size, token_topk and nbest must be >= 1")
+        if not 0.0 < self.blank_skip_threshold <= 1.0:
+            raise ConfigError("blank_skip_threshold must be in (0, 1]")
+        if self.alpha < 0 or self.beam_threshold < 0:
+            raise ConfigError("alpha and beam_threshold must be >= 0")
+
+
+GREEDY, BEAM = "greedy", "beam"
+
+
+@dataclass(frozen=True)
+class DecodeConfig:
+    """Which decoder turns log-probs into text, and with what (see `asr.decode.factory`).
+
+    Saved in the checkpoint like every section, so a model decodes the way its recipe chose
+    unless told otherwise. `lm` and `lexicon` are paths, relative ones resolved from the
+    working directory when the decoder is built.
+    """
+
+    decoder: str = setting(GREEDY, "best path, or CTC prefix beam search", choices=(GREEDY, BEAM))
+    lm: str = setting("", "word n-gram LM (.arpa or .arpa.gz) for the beam search; empty = none", metavar="ARPA")
+    lexicon: str = setting("", "file of the words the beam search may output, one per line; empty = any", metavar="FILE")
+    hotwords: tuple[str, ...] = setting(
+        (), "WORD:WEIGHT pairs: a bonus (natural log) when WORD is decoded", aliases=("--hotword",), metavar="WORD:WEIGHT"
+    )
+    beam: BeamSearchOptions = field(default_factory=BeamSearchOptions)
+
+    def __post_init__(self) -> None:
+        _check_choices(self, "decode")
+        if self.decoder == GREEDY and (self.lm or self.lexicon or self.hotwords or self.beam.nbest > 1):
+            raise ConfigError("decode.lm, decode.lexicon, decode.hotwords and an N-best list need decode.decoder: beam")
+
+    def describe(self, omit: tuple[str, ...] = ()) -> str:
+        """One line naming every setting (but the beam options in `omit`), for logs and reports."""
+        if self.decoder == GREEDY:
+            return GREEDY
+        names = [f.name for f in dataclasses.fields(self.beam) if f.name not in omit]
+        options = " ".join(f"{name}={getattr(self.beam, name)}" for name in names)
+        return f"beam {options} lm={self.lm or '-'} lexicon={self.lexicon or '-'} hotwords={','.join(self.hotwords) or '-'}"
+
+
+@dataclass(frozen=True)
+class StreamConfig:
+    """Chunked recognition of a live or file stream (the streaming recognizer reads it; endpoint
+    rules join it with that recognizer)."""
+
+    chunk_ms: int = setting(160, "audio per chunk fed to the model, milliseconds (a multiple of 10)")
+
+    def __post_init__(self) -> None:
+        if self.chunk_ms <= 0 or self.chunk_ms % 10:
+            raise ConfigError(f"stream.chunk_ms must be a positive multiple of 10 ms, got {self.chunk_ms}")
 
 
 @dataclass(frozen=True)
 class ExperimentConfig:
-    """Everything needed to rebuild a model and repeat its training."""
+    """Everything needed to rebuild a model, repeat its training and decode with it."""
 
     features: FeatureConfig = field(default_factory=FeatureConfig)
     model: ModelConfig = field(default_factory=ModelConfig)
     train: TrainConfig = field(default_factory=TrainConfig)
+    decode: DecodeConfig = field(default_factory=DecodeConfig)
+    stream: StreamConfig = field(default_factory=StreamConfig)
 
     def to_dict(self) -> dict[str, Any]:
         return _to_plain(dataclasses.asdict(self))
@@ -109,23 +199,56 @@ class ExperimentConfig:
         return _from_dict(cls, data, "")
 
     def with_overrides(self, overrides: dict[str, Any]) -> ExperimentConfig:
-        """A copy with `{"section.field": value}` overrides applied."""
+        """A copy with `{"section.field": value}` overrides applied (`"decode.beam.alpha"` for nested ones)."""
         data = self.to_dict()
         for dotted, value in overrides.items():
-            section, _, name = dotted.partition(".")
-            if section not in data or name not in data[section]:
+            *path, name = dotted.split(".")
+            node = data
+            for part in path:
+                node = node.get(part) if isinstance(node, dict) else None
+            if not path or not isinstance(node, dict) or name not in node or isinstance(node[name], dict):
                 raise ConfigError(f"unknown config key {dotted!r}")
-            data[section][name] = value
+            node[name] = value
         return ExperimentConfig.from_dict(data)
 
+    def differences(self, other: ExperimentConfig) -> list[tuple[str, Any, Any]]:
+        """(dotted key, this value, the other's value) for every setting that differs, sorted by key."""
+        mine, theirs = _flatten(self.to_dict()), _flatten(other.to_dict())
+        return [(key, mine[key], theirs[key]) for key in sorted(mine) if mine[key] != theirs[key]]
 
-def _check_choice(key: str, value: object, choices: tuple) -> None:
-    if value not in choices:
-        raise ConfigError(f"{key} must be one of {', '.join(map(str, choices))}; got {value!r}")
+
+def _flatten(data: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    flat = {}
+    for key, value in data.items():
+        if isinstance(value, dict):
+            flat.update(_flatten(value, f"{prefix}{key}."))
+        else:
+            flat[prefix + key] = value
+    return flat
 
 
-def load_config(path: str | Path) -> ExperimentConfig:
-    """Read a YAML file of (possibly partial) sections over the defaults."""
+def _check_choices(config: Any, section: str) -> None:
+    """Every field with `choices` in its metadata holds one of them."""
+    for f in dataclasses.fields(config):
+        choices, value = f.metadata.get("choices"), getattr(config, f.name)
+        if choices is not None and value not in choices:
+            raise ConfigError(f"{section}.{f.name} must be one of {', '.join(map(str, choices))}; got {value!r}")
+
+
+def load_config(path: str | Path, base: ExperimentConfig | None = None) -> ExperimentConfig:
+    """Read a YAML file of (possibly partial) sections over `base` (default: the dataclass defaults)."""
+    overrides = read_overrides(path)
+    try:
+        return (base or ExperimentConfig()).with_overrides(overrides)
+    except ConfigError as err:
+        raise ConfigError(f"{path}: {err}") from None
+
+
+def read_overrides(path: str | Path, sections: tuple[str, ...] | None = None) -> dict[str, Any]:
+    """A YAML config file as `{"section.field": value}` overrides, keys checked against the dataclasses.
+
+    `sections`: the only sections the file may hold (others are an error naming them).
+    """
     path = Path(path)
     try:
         data = yaml.safe_load(path.read_text()) or {}
@@ -136,13 +259,34 @@ def load_config(path: str | Path) -> ExperimentConfig:
     if not isinstance(data, dict):
         raise ConfigError(f"{path}: expected a mapping of sections, got {type(data).__name__}")
     try:
-        return ExperimentConfig.from_dict(data)
+        _check_keys(ExperimentConfig, data, "")
     except ConfigError as err:
         raise ConfigError(f"{path}: {err}") from None
+    if sections is not None and set(data) - set(sections):
+        others = ", ".join(sorted(set(data) - set(sections)))
+        raise ConfigError(f"{path}: only the {', '.join(sections)} section(s) apply here, not {others}")
+    return _flatten(data)
 
 
-def save_config(config: ExperimentConfig, path: str | Path) -> None:
-    Path(path).write_text(yaml.safe_dump(config.to_dict(), sort_keys=False))
+def save_config(config: ExperimentConfig, path: str | Path, sections: tuple[str, ...] | None = None) -> None:
+    """Write `config` as YAML (only `sections`, when given), loadable by `load_config`."""
+    data = config.to_dict()
+    if sections is not None:
+        data = {name: data[name] for name in sections}
+    Path(path).write_text(yaml.safe_dump(data, sort_keys=False))
+
+
+def _check_keys(cls: type, data: Any, where: str) -> None:
+    """Every key of `data` names a field of `cls`, and sections are mappings (values are checked later)."""
+    if not isinstance(data, dict):
+        raise ConfigError(f"{where.rstrip('.') or 'config'}: expected a mapping, got {type(data).__name__}")
+    hints = typing.get_type_hints(cls)
+    unknown = sorted(set(data) - set(hints))
+    if unknown:
+        raise ConfigError(f"unknown config key(s) {', '.join(where + k for k in unknown)}")
+    for name, value in data.items():
+        if dataclasses.is_dataclass(hints[name]):
+            _check_keys(hints[name], value, f"{where}{name}.")
 
 
 def _to_plain(value: Any) -> Any:

@@ -1,4 +1,5 @@
-"""Manifests (JSON Lines), Kaldi data-dir import, the training dataset, collation and batching.
+"""Manifests (JSON Lines), Kaldi data-dir import, the bad-audio policy, CMVN statistics, the
+training dataset, collation and batching.
 
 A manifest line: {"id": str, "audio": path, "duration": seconds, "text": str, "speaker": str}.
 Relative audio paths resolve against the manifest's folder. `duration` and `speaker` are
@@ -12,16 +13,16 @@ import dataclasses
 import json
 import logging
 import random
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import torch
 from torch.utils.data import Dataset, Sampler
 
-from asr.audio import AudioError, Pathlike, duration, load
-from asr.config import FeatureConfig
-from asr.features import Cmvn, Fbank, SpecAugment, normalize, speed_perturb
+from asr.audio import SAMPLE_RATE, AudioError, Pathlike, duration, load
+from asr.config import BAD_AUDIO_POLICIES, ConfigError
+from asr.features import Cmvn, CmvnAccumulator, FeatureExtractor, SpecAugment, num_frames, speed_perturb
 from asr.text import normalize_text
 from asr.tokenizer import Tokenizer
 
@@ -163,20 +164,86 @@ def _read_kaldi_table(path: Path) -> dict[str, str]:
     return table
 
 
-def check_audio(utterances: Sequence[Utterance], on_bad_audio: str) -> list[Utterance]:
-    """Read every file's header; a bad one fails the run ("fail") or is reported and dropped ("skip").
-    Returns the good utterances, each with its duration from the header."""
+class BadAudioPolicy:
+    """What an unreadable audio file does to a run, "fail" or "skip", and the files it skipped.
+
+    Every place that reads audio from a manifest (header checks, CMVN statistics, training
+    and dev batches, evaluation) reports bad files here, so a run has one rule, one message
+    format and one summary.
+    """
+
+    def __init__(self, policy: str) -> None:
+        if policy not in BAD_AUDIO_POLICIES:
+            raise ConfigError(f"on_bad_audio must be one of {', '.join(BAD_AUDIO_POLICIES)}; got {policy!r}")
+        self.policy = policy
+        self.skipped: dict[str, str] = {}  # utterance id -> the error, in the order met
+
+    def handle(self, utt_id: str, error: str | Exception) -> None:
+        """Fail with a one-line `AudioError`, or record the file as skipped (said once per utterance)."""
+        if self.policy == "fail":
+            raise AudioError(f"{error} (utterance {utt_id}; on_bad_audio 'skip' would skip it)")
+        if utt_id not in self.skipped:
+            self.skipped[utt_id] = str(error)
+            log.warning("skipping utterance %s: %s", utt_id, error)
+
+    def summary(self) -> str:
+        """'' when nothing was skipped, else one line counting and naming the skipped utterances."""
+        if not self.skipped:
+            return ""
+        ids = list(self.skipped)
+        shown = " ".join(ids[:10]) + (f" ... and {len(ids) - 10} more" if len(ids) > 10 else "")
+        return f"skipped {len(ids)} utterance(s) with unreadable audio: {shown}"
+
+
+def check_audio(utterances: Sequence[Utterance], bad_audio: BadAudioPolicy) -> list[Utterance]:
+    """Read every file's header; bad ones go to `bad_audio`. Returns the good utterances, each with
+    its duration from the header."""
     good = []
     for utt in utterances:
         try:
             seconds = duration(utt.audio)
         except AudioError as err:
-            if on_bad_audio == "fail":
-                raise AudioError(f"{err} (utterance {utt.id}; set train.on_bad_audio=skip to skip such files)") from None
-            log.warning("skipping utterance %s: %s", utt.id, err)
+            bad_audio.handle(utt.id, err)
             continue
         good.append(utt if utt.duration is not None else dataclasses.replace(utt, duration=seconds))
     return good
+
+
+def read_audio(utterances: Sequence[Utterance], bad_audio: BadAudioPolicy) -> Iterator[tuple[Utterance, torch.Tensor]]:
+    """(utterance, samples (samples,) at 16 kHz) for each readable utterance; unreadable ones go to `bad_audio`."""
+    for utt in utterances:
+        try:
+            samples, _ = load(utt.audio)
+        except AudioError as err:
+            bad_audio.handle(utt.id, err)
+            continue
+        yield utt, samples
+
+
+def compute_cmvn(utterances: Sequence[Utterance], extractor: FeatureExtractor, max_utterances: int, seed: int, bad_audio: BadAudioPolicy) -> Cmvn:
+    """Global CMVN statistics from the unaugmented log-mels of (a seeded sample of) `utterances`."""
+    sample = random.Random(seed).sample(list(utterances), min(max_utterances, len(utterances)))
+    acc = CmvnAccumulator(extractor.config.n_mels)
+    with torch.no_grad():
+        for _, samples in read_audio(sample, bad_audio):
+            acc.add(extractor.log_mel(samples))
+    return acc.result()
+
+
+def drop_untrainable(
+    utterances: Sequence[Utterance], tokenizer: Tokenizer, output_lengths: Callable[[torch.Tensor], torch.Tensor]
+) -> list[Utterance]:
+    """Drop utterances with fewer output frames than transcript tokens (CTC cannot align them).
+
+    `output_lengths`: feature frames (batch,) -> the model's output frames (batch,), e.g.
+    `AcousticModel.output_lengths`. Durations must be known (`check_audio` fills them).
+    """
+    frames = torch.tensor([num_frames(round(u.duration * SAMPLE_RATE)) for u in utterances])
+    out_frames = output_lengths(frames).tolist()
+    kept = [u for u, n in zip(utterances, out_frames) if n >= len(tokenizer.encode(u.text)) > 0]
+    if len(kept) < len(utterances):
+        log.warning("dropped %d utterances that are empty or too short for their transcript", len(utterances) - len(kept))
+    return kept
 
 
 @dataclass(frozen=True)
@@ -197,16 +264,15 @@ class BadExample:
 
 
 class SpeechDataset(Dataset):
-    """Loads audio, computes normalised log-mel features and encodes the transcript."""
+    """Loads audio, computes the model's features (with training-time augmentation) and encodes the transcript."""
 
-    def __init__(self, utterances: Sequence[Utterance], tokenizer: Tokenizer, config: FeatureConfig, cmvn: Cmvn, train: bool) -> None:
+    def __init__(self, utterances: Sequence[Utterance], tokenizer: Tokenizer, extractor: FeatureExtractor, train: bool) -> None:
         self.utterances = list(utterances)
         self.tokenizer = tokenizer
-        self.config = config
-        self.cmvn = cmvn
+        self.extractor = extractor
+        self.config = extractor.config
         self.train = train
-        self.fbank = Fbank(config.n_mels)
-        self.specaugment = SpecAugment(config) if train and config.specaugment else None
+        self.specaugment = SpecAugment(self.config) if train and self.config.specaugment else None
 
     def __len__(self) -> int:
         return len(self.utterances)
@@ -224,7 +290,7 @@ class SpeechDataset(Dataset):
         if self.train and high > low:
             samples = samples * 10 ** ((low + (high - low) * float(torch.rand(()))) / 20)
         with torch.no_grad():
-            features = normalize(self.fbank(samples), self.cmvn, self.config)
+            features = self.extractor(samples)
             if self.specaugment is not None:
                 features = self.specaugment(features)
         return Example(utt.id, features, torch.tensor(self.tokenizer.encode(utt.text), dtype=torch.long))

@@ -1,4 +1,10 @@
-"""Log-mel filterbank features, global CMVN and SpecAugment (Park et al. 2019).
+"""The feature front end: log-mel filterbank, global CMVN, optional mean removal; SpecAugment
+(Park et al. 2019) and speed perturbation (Ko et al. 2015) for training.
+
+`FeatureExtractor` is the one front end: training, transcription and streaming all call
+it. Its offline call takes a whole utterance; its chunk call (`init_state`, `accept`,
+`flush`) takes the same samples in pieces of any size with the carry-over in an explicit
+`FeatureState`, and gives the same frames (a test proves it for many chunk sizes).
 
 We use `torchaudio.transforms.MelSpectrogram` with `center=False` rather than
 `torchaudio.compliance.kaldi.fbank`: it takes a batch, runs on the GPU, and with
@@ -57,45 +63,119 @@ class Fbank(torch.nn.Module):
         return power.clamp_min(LOG_FLOOR).log().transpose(-1, -2)
 
 
-def fbank_in_blocks(fbank: Fbank, samples: torch.Tensor, block_frames: int = 6000) -> torch.Tensor:
-    """(samples,) -> (frames, n_mels), computed `block_frames` at a time.
-
-    Equal to `fbank(samples)` (frames depend only on their own window), but the STFT's
-    intermediates never exceed one block, so a long file costs only its final features.
-    """
-    total = num_frames(samples.shape[-1])
-    if total <= block_frames:
-        return fbank(samples)
-    blocks = []
-    for start in range(0, total, block_frames):
-        count = min(block_frames, total - start)
-        first = start * HOP_SAMPLES
-        blocks.append(fbank(samples[first : first + WINDOW_SAMPLES + (count - 1) * HOP_SAMPLES]))
-    return torch.cat(blocks)
-
-
 @dataclass(frozen=True)
 class Cmvn:
-    """Global mean/variance normalisation; `mean` and `std` have shape (n_mels,)."""
+    """Global mean/variance normalisation statistics; `mean` and `std` have shape (n_mels,)."""
 
     mean: torch.Tensor
     std: torch.Tensor
-
-    def __call__(self, features: torch.Tensor) -> torch.Tensor:
-        """(..., frames, n_mels) -> same shape, zero mean and unit variance per bin."""
-        return (features - self.mean.to(features.device)) / self.std.to(features.device)
 
     @classmethod
     def identity(cls, n_mels: int) -> Cmvn:
         return cls(torch.zeros(n_mels), torch.ones(n_mels))
 
 
-def normalize(features: torch.Tensor, cmvn: Cmvn, config: FeatureConfig) -> torch.Tensor:
-    """(..., frames, n_mels) log-mels -> model input: global CMVN, then optional per-utterance mean removal."""
-    features = cmvn(features)
-    if config.utterance_cmn:
-        features = features - features.mean(-2, keepdim=True)
-    return features
+class FeatureError(ValueError):
+    """Features that cannot be computed the way they were asked for (e.g. a whole-utterance mean, chunk by chunk)."""
+
+
+@dataclass
+class FeatureState:
+    """The chunk call's carry-over between `accept` calls.
+
+    `pending`: (samples,) not yet covered by a frame step; `cmn_sum`: (n_mels,) float64 sum of
+    the globally normalised frames so far and `cmn_frames` their count (for running_cmn).
+    """
+
+    pending: torch.Tensor
+    cmn_sum: torch.Tensor
+    cmn_frames: int = 0
+
+
+class FeatureExtractor(torch.nn.Module):
+    """(samples,) float32 at 16 kHz -> model input (frames, n_mels): log-mels, global CMVN, then
+    per-utterance (`utterance_cmn`) or running (`running_cmn`) mean removal.
+
+    The CMVN statistics are buffers, so `.to(device)` moves them with the filterbank.
+    `block_frames` bounds the STFT's intermediates on long audio: frames depend only on their
+    own window, so computing them a block at a time changes nothing but peak memory.
+    """
+
+    def __init__(self, config: FeatureConfig, cmvn: Cmvn | None = None, block_frames: int = 6000) -> None:
+        super().__init__()
+        self.config = config
+        self.fbank = Fbank(config.n_mels)
+        cmvn = cmvn or Cmvn.identity(config.n_mels)
+        self.register_buffer("cmvn_mean", cmvn.mean.float().clone())
+        self.register_buffer("cmvn_std", cmvn.std.float().clone())
+        self.block_frames = block_frames
+        self.prior_frames = round(config.running_cmn_prior_seconds / FRAME_SHIFT)
+
+    @property
+    def cmvn(self) -> Cmvn:
+        return Cmvn(self.cmvn_mean.cpu(), self.cmvn_std.cpu())
+
+    def log_mel(self, samples: torch.Tensor) -> torch.Tensor:
+        """(samples,) -> (frames, n_mels) log-mel energies before any normalisation."""
+        samples = samples.to(self.cmvn_mean.device)
+        total = num_frames(samples.shape[-1])
+        if total <= self.block_frames:
+            return self.fbank(samples)
+        blocks = []
+        for start in range(0, total, self.block_frames):
+            count = min(self.block_frames, total - start)
+            first = start * HOP_SAMPLES
+            blocks.append(self.fbank(samples[first : first + WINDOW_SAMPLES + (count - 1) * HOP_SAMPLES]))
+        return torch.cat(blocks)
+
+    def forward(self, samples: torch.Tensor) -> torch.Tensor:
+        """The offline call: a whole utterance (samples,) -> normalised (frames, n_mels)."""
+        features = self._global(self.log_mel(samples))
+        if self.config.utterance_cmn:
+            return features - features.mean(-2, keepdim=True)
+        if self.config.running_cmn:
+            sums = features.double().cumsum(0)
+            counts = torch.arange(1, features.shape[0] + 1, device=features.device, dtype=torch.float64)
+            return features - (sums / (counts + self.prior_frames)[:, None]).float()
+        return features
+
+    # -- the chunk call ------------------------------------------------------------------------
+
+    def init_state(self) -> FeatureState:
+        """The state before a stream's first sample. Whole-utterance mean removal cannot stream."""
+        if self.config.utterance_cmn:
+            raise FeatureError(
+                "features.utterance_cmn subtracts the mean of the whole utterance, so it cannot run chunk by chunk; "
+                "a streaming model needs features.running_cmn instead"
+            )
+        device = self.cmvn_mean.device
+        return FeatureState(torch.zeros(0, device=device), torch.zeros(self.config.n_mels, dtype=torch.float64, device=device))
+
+    def accept(self, samples: torch.Tensor, state: FeatureState) -> tuple[torch.Tensor, FeatureState]:
+        """The next (samples,) of the stream -> (the frames they complete, (frames, n_mels); the new state)."""
+        buffer = torch.cat([state.pending, samples.to(state.pending.device, torch.float32)])
+        count = num_frames(buffer.shape[0])
+        if count == 0:
+            return self._no_frames(), FeatureState(buffer, state.cmn_sum, state.cmn_frames)
+        features = self._global(self.log_mel(buffer[: WINDOW_SAMPLES + (count - 1) * HOP_SAMPLES]))
+        pending = buffer[count * HOP_SAMPLES :]
+        if not self.config.running_cmn:
+            return features, FeatureState(pending, state.cmn_sum, state.cmn_frames)
+        sums = state.cmn_sum + features.double().cumsum(0)
+        counts = torch.arange(1, count + 1, device=features.device, dtype=torch.float64) + state.cmn_frames
+        features = features - (sums / (counts + self.prior_frames)[:, None]).float()
+        return features, FeatureState(pending, sums[-1], state.cmn_frames + count)
+
+    def flush(self, state: FeatureState) -> tuple[torch.Tensor, FeatureState]:
+        """End of stream -> (the frames still owed, a fresh state). Like the offline call, a
+        window the samples do not fill makes no frame (padding would invent one), so none are owed."""
+        return self._no_frames(), self.init_state()
+
+    def _global(self, features: torch.Tensor) -> torch.Tensor:
+        return (features - self.cmvn_mean) / self.cmvn_std
+
+    def _no_frames(self) -> torch.Tensor:
+        return torch.zeros(0, self.config.n_mels, device=self.cmvn_mean.device)
 
 
 class CmvnAccumulator:

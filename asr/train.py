@@ -17,27 +17,25 @@ import torch
 from torch.utils.data import DataLoader
 from tqdm import tqdm
 
-from asr.audio import SAMPLE_RATE, AudioError, load
 from asr.checkpoint import load_checkpoint, model_payload, restore_model, save_checkpoint
 from asr.config import ExperimentConfig, TrainConfig, save_config
-from asr.data import Batch, DurationBatchSampler, SpeechDataset, Utterance, check_audio, collate
-from asr.features import Cmvn, CmvnAccumulator, Fbank, num_frames
+from asr.data import (
+    BadAudioPolicy, Batch, DurationBatchSampler, SpeechDataset, Utterance, check_audio, collate, compute_cmvn,
+    drop_untrainable,
+)  # fmt: skip
+from asr.features import FeatureExtractor
 from asr.model import AcousticModel
 from asr.scoring import error_rates
 from asr.tokenizer import BLANK, Tokenizer
 
 log = logging.getLogger("asr.train")
 PROGRESS_EVERY = 30.0  # seconds between progress lines when there is no terminal for a bar
+# Settings a resumed run may change: they decide how fast it runs, not what it computes.
+RESUME_MAY_CHANGE = ("train.num_workers", "train.num_threads")
 
 
 class TrainingError(RuntimeError):
     """Training cannot go on (for example: too many non-finite losses in a row)."""
-
-
-def select_device(name: str | None) -> torch.device:
-    if name:
-        return torch.device(name)
-    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
 
 
 def greedy_ids(logprobs: torch.Tensor, lengths: torch.Tensor) -> list[list[int]]:
@@ -59,29 +57,6 @@ def amp_dtype(precision: str, device: torch.device) -> torch.dtype | None:
     return {"fp32": None, "bf16": torch.bfloat16, "fp16": torch.float16}[precision]
 
 
-def compute_cmvn(utterances: list[Utterance], n_mels: int, max_utterances: int, seed: int) -> Cmvn:
-    """Global CMVN statistics from (a seeded sample of) the training utterances, unaugmented."""
-    sample = random.Random(seed).sample(utterances, min(max_utterances, len(utterances)))
-    fbank, acc = Fbank(n_mels), CmvnAccumulator(n_mels)
-    with torch.no_grad():
-        for utt in sample:
-            try:
-                acc.add(fbank(load(utt.audio)[0]))
-            except AudioError as err:
-                log.warning("CMVN: skipping %s: %s", utt.id, err)
-    return acc.result()
-
-
-def drop_untrainable(utterances: list[Utterance], model: AcousticModel, tokenizer: Tokenizer) -> list[Utterance]:
-    """Drop utterances with fewer output frames than transcript tokens (CTC cannot align them)."""
-    frames = torch.tensor([num_frames(round(u.duration * SAMPLE_RATE)) for u in utterances])
-    out_frames = model.output_lengths(frames).tolist()
-    kept = [u for u, n in zip(utterances, out_frames) if n >= len(tokenizer.encode(u.text)) > 0]
-    if len(kept) < len(utterances):
-        log.warning("dropped %d utterances that are empty or too short for their transcript", len(utterances) - len(kept))
-    return kept
-
-
 @dataclass
 class Trainer:
     """Model, optimisation state and the run's settings; `fit` runs the epochs."""
@@ -89,12 +64,14 @@ class Trainer:
     model: AcousticModel
     config: ExperimentConfig
     tokenizer: Tokenizer
-    cmvn: Cmvn
+    extractor: FeatureExtractor
     device: torch.device
     steps_per_epoch: int
+    bad_audio: BadAudioPolicy | None = None  # default: the config's train.on_bad_audio
 
     def __post_init__(self) -> None:
         train = self.config.train
+        self.bad_audio = self.bad_audio or BadAudioPolicy(train.on_bad_audio)
         self.model.to(self.device)
         self.amp_dtype = amp_dtype(train.precision, self.device)
         self.optimizer = torch.optim.AdamW(self.model.parameters(), lr=train.lr, weight_decay=train.weight_decay)
@@ -153,9 +130,7 @@ class Trainer:
 
     def _handle_bad_audio(self, batch: Batch) -> None:
         for bad in batch.bad:
-            if self.config.train.on_bad_audio == "fail":
-                raise AudioError(f"{bad.error} (utterance {bad.id}; set train.on_bad_audio=skip to skip such files)")
-            log.warning("skipping utterance %s: %s", bad.id, bad.error)
+            self.bad_audio.handle(bad.id, bad.error)
 
     def _bad_batch(self, batch: Batch) -> None:
         self.bad_in_a_row += 1
@@ -183,8 +158,12 @@ class Trainer:
         rates = error_rates(refs, hyps)
         return total / max(count, 1), rates.cer, rates.wer
 
+    def model_payload(self) -> dict:
+        """What inference needs (`best.pt`): weights, config, vocabulary, CMVN."""
+        return model_payload(self.model, self.config, self.tokenizer, self.extractor)
+
     def state_dict(self) -> dict:
-        state = model_payload(self.model, self.config, self.tokenizer, self.cmvn)
+        state = self.model_payload()
         state.update(
             optimizer=self.optimizer.state_dict(), scheduler=self.scheduler.state_dict(), scaler=self.scaler.state_dict(),
             epoch=self.epoch, step=self.step, best_wer=self.best_wer,
@@ -227,6 +206,24 @@ def _tuples(value):
     return tuple(_tuples(v) for v in value) if isinstance(value, list) else value
 
 
+@dataclass
+class PreparedData:
+    """The utterances training will use, and what was derived from them (or restored on resume)."""
+
+    train: list[Utterance]
+    dev: list[Utterance]
+    tokenizer: Tokenizer
+    extractor: FeatureExtractor
+
+
+@dataclass
+class Loaders:
+    train: DataLoader
+    dev: DataLoader
+    sampler: DurationBatchSampler  # the training batches; `set_epoch` reshuffles them
+    dev_by_id: dict[str, Utterance]
+
+
 def run_training(
     config: ExperimentConfig,
     train_utterances: list[Utterance],
@@ -235,76 +232,117 @@ def run_training(
     device: torch.device,
     resume: bool = False,
 ) -> Path:
-    """Train for `config.train.epochs`, keeping `last.pt` and `best.pt` in `exp_dir`; returns best.pt."""
+    """Train for `config.train.epochs`, keeping `last.pt` and `best.pt` in `exp_dir`; returns best.pt.
+
+    With `resume`, continues from `exp_dir/last.pt`, which must have been made with the same
+    settings (but those in `RESUME_MAY_CHANGE`).
+    """
     exp_dir.mkdir(parents=True, exist_ok=True)
     _log_to_file(exp_dir / "train.log")
-    train_cfg = config.train
-    resume_state = load_checkpoint(exp_dir / "last.pt") if resume else None
-    if resume_state is not None:
-        _, config, tokenizer, cmvn = restore_model(resume_state, exp_dir / "last.pt")
-        train_cfg = config.train
-        log.info("resuming from %s at epoch %d", exp_dir / "last.pt", resume_state["epoch"] + 1)
-    if train_cfg.num_threads:
+    resume_state = load_resume_state(exp_dir / "last.pt", config) if resume else None
+    if config.train.num_threads:
         # Small models on few cores run faster single-threaded than with spinning OpenMP threads.
-        torch.set_num_threads(train_cfg.num_threads)
-    torch.manual_seed(train_cfg.seed)
-    random.seed(train_cfg.seed)
-    train_utterances = check_audio(train_utterances, train_cfg.on_bad_audio)
-    dev_utterances = check_audio(dev_utterances, train_cfg.on_bad_audio)
+        torch.set_num_threads(config.train.num_threads)
+    torch.manual_seed(config.train.seed)
+    random.seed(config.train.seed)
+    bad_audio = BadAudioPolicy(config.train.on_bad_audio)
+    data = prepare_data(config, train_utterances, dev_utterances, bad_audio, resume_state)
+    trainer, loaders = build_trainer(config, data, device, bad_audio, resume_state)
+    save_config(config, exp_dir / "config.yaml")
+    best = fit(trainer, loaders, exp_dir)
+    if bad_audio.summary():
+        log.warning("%s", bad_audio.summary())
+    return best
+
+
+def load_resume_state(path: Path, config: ExperimentConfig) -> dict:
+    """The training state in `path`; an error naming every setting that differs from `config`."""
+    state = load_checkpoint(path)
+    _, saved, _, _ = restore_model(state, path)
+    changed = [(key, old, new) for key, old, new in saved.differences(config) if key not in RESUME_MAY_CHANGE]
+    if changed:
+        listed = ", ".join(f"{key} {old!r} -> {new!r}" for key, old, new in changed)
+        raise TrainingError(
+            f"{path} was made with other settings ({listed}); resume with the settings it was made with, "
+            "or train in a new experiment folder"
+        )
+    log.info("resuming from %s at epoch %d", path, state["epoch"] + 1)
+    return state
+
+
+def prepare_data(
+    config: ExperimentConfig, train_utterances: list[Utterance], dev_utterances: list[Utterance],
+    bad_audio: BadAudioPolicy, resume_state: dict | None = None,
+) -> PreparedData:  # fmt: skip
+    """Readable utterances, the vocabulary and the CMVN statistics (both restored when resuming)."""
+    train_utterances = check_audio(train_utterances, bad_audio)
+    dev_utterances = check_audio(dev_utterances, bad_audio)
     if not train_utterances or not dev_utterances:
         raise TrainingError(f"no usable {'training' if not train_utterances else 'dev'} utterances left after skipping bad audio")
-    if resume_state is None:
-        texts = [u.text for u in train_utterances]
-        tokenizer = Tokenizer.from_words(texts) if train_cfg.units == "word" else Tokenizer.from_texts(texts)
-        log.info("computing CMVN statistics over up to %d utterances", train_cfg.cmvn_utterances)
-        cmvn = compute_cmvn(train_utterances, config.features.n_mels, train_cfg.cmvn_utterances, train_cfg.seed)
-    model = AcousticModel(config.features.n_mels, tokenizer.size, config.model)
-    log.info("model: %s, %.2fM parameters, vocabulary %d", config.model.rnn_type, model.num_parameters() / 1e6, tokenizer.size)
-    train_utterances = drop_untrainable(train_utterances, model, tokenizer)
-    save_config(config, exp_dir / "config.yaml")
+    if resume_state is not None:
+        _, _, tokenizer, extractor = restore_model(resume_state)
+        return PreparedData(train_utterances, dev_utterances, tokenizer, extractor)
+    texts = [u.text for u in train_utterances]
+    tokenizer = Tokenizer.from_words(texts) if config.train.units == "word" else Tokenizer.from_texts(texts)
+    log.info("computing CMVN statistics over up to %d utterances", config.train.cmvn_utterances)
+    extractor = FeatureExtractor(config.features)
+    cmvn = compute_cmvn(train_utterances, extractor, config.train.cmvn_utterances, config.train.seed, bad_audio)
+    return PreparedData(train_utterances, dev_utterances, tokenizer, FeatureExtractor(config.features, cmvn))
 
+
+def build_trainer(
+    config: ExperimentConfig, data: PreparedData, device: torch.device, bad_audio: BadAudioPolicy, resume_state: dict | None = None
+) -> tuple[Trainer, Loaders]:
+    """A new model (or the resumed one) with its optimiser, and the batches it trains on."""
+    train_cfg = config.train
+    model = AcousticModel(config.features.n_mels, data.tokenizer.size, config.model)
+    log.info("model: %s, %.2fM parameters, vocabulary %d", config.model.rnn_type, model.num_parameters() / 1e6, data.tokenizer.size)
+    train_utterances = drop_untrainable(data.train, data.tokenizer, model.output_lengths)
     sampler = DurationBatchSampler(
         [u.duration for u in train_utterances], train_cfg.max_batch_seconds, seed=train_cfg.seed, sorted_epochs=train_cfg.sortagrad_epochs
     )
     pin = device.type == "cuda"
     train_loader = DataLoader(
-        SpeechDataset(train_utterances, tokenizer, config.features, cmvn, train=True),
+        SpeechDataset(train_utterances, data.tokenizer, data.extractor, train=True),
         batch_sampler=sampler, collate_fn=collate, num_workers=train_cfg.num_workers, pin_memory=pin,
     )
     dev_loader = DataLoader(
-        SpeechDataset(dev_utterances, tokenizer, config.features, cmvn, train=False),
-        batch_sampler=DurationBatchSampler([u.duration for u in dev_utterances], train_cfg.max_batch_seconds, shuffle=False),
+        SpeechDataset(data.dev, data.tokenizer, data.extractor, train=False),
+        batch_sampler=DurationBatchSampler([u.duration for u in data.dev], train_cfg.max_batch_seconds, shuffle=False),
         collate_fn=collate, num_workers=train_cfg.num_workers, pin_memory=pin,
     )
-    trainer = Trainer(model, config, tokenizer, cmvn, device, steps_per_epoch=len(sampler))
+    trainer = Trainer(model, config, data.tokenizer, data.extractor, device, steps_per_epoch=len(sampler), bad_audio=bad_audio)
     if resume_state is not None:
         trainer.load_state_dict(resume_state)
+    return trainer, Loaders(train_loader, dev_loader, sampler, {u.id: u for u in data.dev})
+
+
+def fit(trainer: Trainer, loaders: Loaders, exp_dir: Path) -> Path:
+    """Epochs until `train.epochs`: train, score dev, write `last.pt` and (when dev WER improves) `best.pt`."""
     writer = _tensorboard(exp_dir)
-    dev_by_id = {u.id: u for u in dev_utterances}
-    while trainer.epoch < train_cfg.epochs:
-        sampler.set_epoch(trainer.epoch)
+    while trainer.epoch < trainer.config.train.epochs:
+        loaders.sampler.set_epoch(trainer.epoch)
         started = time.perf_counter()
-        train_loss = trainer.train_one_epoch(train_loader)
+        train_loss = trainer.train_one_epoch(loaders.train)
         seconds = time.perf_counter() - started
-        dev_loss, cer, wer = trainer.evaluate(dev_loader, dev_by_id)
+        dev_loss, cer, wer = trainer.evaluate(loaders.dev, loaders.dev_by_id)
         trainer.epoch += 1
         log.info(
             "epoch %d: train loss %.4f, dev loss %.4f, dev CER %.2f%%, dev WER %.2f%%, %.1f s, %.1f utt/s, lr %.2e",
-            trainer.epoch, train_loss, dev_loss, 100 * cer, 100 * wer, seconds, len(train_utterances) / seconds,
+            trainer.epoch, train_loss, dev_loss, 100 * cer, 100 * wer, seconds, len(loaders.train.dataset) / seconds,
             trainer.scheduler.get_last_lr()[0],
-        )
+        )  # fmt: skip
         if writer is not None:
             for name, value in (("train/loss", train_loss), ("dev/loss", dev_loss), ("dev/cer", cer), ("dev/wer", wer)):
                 writer.add_scalar(name, value, trainer.epoch)
         is_best = wer < trainer.best_wer
         if is_best:
             trainer.best_wer = wer
-        state = trainer.state_dict()
-        save_checkpoint(state, exp_dir / "last.pt")
+        save_checkpoint(trainer.state_dict(), exp_dir / "last.pt")
         if is_best:
-            save_checkpoint(model_payload(model, config, tokenizer, cmvn), exp_dir / "best.pt")
+            save_checkpoint(trainer.model_payload(), exp_dir / "best.pt")
     if not (exp_dir / "best.pt").exists():  # e.g. resumed after the last epoch
-        save_checkpoint(model_payload(model, config, tokenizer, cmvn), exp_dir / "best.pt")
+        save_checkpoint(trainer.model_payload(), exp_dir / "best.pt")
     return exp_dir / "best.pt"
 
 

@@ -1,5 +1,9 @@
 """Offline transcription: audio -> features -> model -> log-probs -> decoder -> text with word timings.
 
+Any decoder with the decoder protocol (`asr.decode.types.Decoder`) can be passed; by default
+the model decodes the way its checkpoint's `decode` section says (greedy unless the recipe
+chose otherwise).
+
 Long files are run through the model in overlapping windows so memory stays bounded
 (a 30-minute file needs no more than one window's activations); only each window's
 centre is kept, so every kept frame has at least `context` seconds of audio on both
@@ -8,7 +12,6 @@ sides, which is all a bidirectional layer needs at a window edge in practice.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,17 +20,16 @@ import torch
 
 from asr.audio import SAMPLE_RATE, Pathlike, load, to_mono_16k
 from asr.checkpoint import load_checkpoint, restore_model
-from asr.config import ExperimentConfig
-from asr.decode.greedy import greedy_decode
-from asr.decode.types import Hypothesis
-from asr.features import FRAME_SHIFT, Cmvn, Fbank, fbank_in_blocks, normalize
+from asr.config import DecodeConfig, ExperimentConfig
+from asr.decode.factory import build_decoder
+from asr.decode.types import Decoder, Hypothesis
+from asr.device import select_device
+from asr.features import FRAME_SHIFT, FeatureExtractor
 from asr.model import AcousticModel
 from asr.tokenizer import Tokenizer
 
 WINDOW_SECONDS = 30.0  # model input per forward pass on long audio
 CONTEXT_SECONDS = 2.0  # overlap on each side of a window, discarded after the forward pass
-
-Decoder = Callable[[np.ndarray], Hypothesis]
 
 
 @dataclass
@@ -37,26 +39,27 @@ class Transcriber:
     model: AcousticModel
     config: ExperimentConfig
     tokenizer: Tokenizer
-    cmvn: Cmvn
+    extractor: FeatureExtractor
     device: torch.device
 
     def __post_init__(self) -> None:
         self.model.to(self.device).eval()
-        self.fbank = Fbank(self.config.features.n_mels).to(self.device)
+        self.extractor.to(self.device)
+        self._default_decoder: Decoder | None = None
 
     @property
     def frame_shift(self) -> float:
         """Seconds per output (log-prob) frame."""
         return FRAME_SHIFT * self.model.subsampling
 
-    def features(self, samples: torch.Tensor) -> torch.Tensor:
-        """(samples,) at 16 kHz -> normalised (frames, n_mels)."""
-        return normalize(fbank_in_blocks(self.fbank, samples.to(self.device)), self.cmvn, self.config.features)
+    def decoder(self, config: DecodeConfig | None = None) -> Decoder:
+        """The decoder `config` describes (default: the checkpoint's `decode` section) for this model's tokens."""
+        return build_decoder(config or self.config.decode, self.tokenizer.tokens, self.frame_shift)
 
     @torch.inference_mode()
     def logprobs(self, samples: torch.Tensor) -> np.ndarray:
         """(samples,) at 16 kHz -> (frames', vocab) float32 natural-log posteriors."""
-        feats = self.features(samples)
+        feats = self.extractor(samples.to(self.device))
         if feats.shape[0] == 0:  # shorter than one window: nothing was heard, so nothing is decoded
             return np.zeros((0, self.tokenizer.size), np.float32)
         step = self.model.subsampling
@@ -81,19 +84,26 @@ class Transcriber:
 
     def transcribe(self, audio: Pathlike | np.ndarray | torch.Tensor, sample_rate: int = SAMPLE_RATE, decoder: Decoder | None = None) -> Hypothesis:
         """A file path, or an array of samples at `sample_rate` -> best hypothesis with word timings."""
-        if isinstance(audio, (str, Path)):
-            samples, _ = load(audio)
-        else:
-            array = audio.cpu().numpy() if isinstance(audio, torch.Tensor) else np.asarray(audio)
-            samples = to_mono_16k(array.astype(np.float32, copy=False), sample_rate)
-        logprobs = self.logprobs(samples)
+        return self.transcribe_nbest(audio, sample_rate, decoder)[0]
+
+    def transcribe_nbest(
+        self, audio: Pathlike | np.ndarray | torch.Tensor, sample_rate: int = SAMPLE_RATE, decoder: Decoder | None = None
+    ) -> list[Hypothesis]:
+        """Like `transcribe`, but the decoder's whole N-best list, best first."""
         if decoder is None:
-            return greedy_decode(logprobs, self.tokenizer.tokens, self.frame_shift)
-        return decoder(logprobs)
+            self._default_decoder = self._default_decoder or self.decoder()
+            decoder = self._default_decoder
+        return decoder.decode(self.logprobs(self._samples(audio, sample_rate)))
+
+    @staticmethod
+    def _samples(audio: Pathlike | np.ndarray | torch.Tensor, sample_rate: int) -> torch.Tensor:
+        if isinstance(audio, (str, Path)):
+            return load(audio)[0]
+        array = audio.cpu().numpy() if isinstance(audio, torch.Tensor) else np.asarray(audio)
+        return to_mono_16k(array.astype(np.float32, copy=False), sample_rate)
 
 
 def load_model(path: Pathlike, device: str | torch.device | None = None) -> Transcriber:
     """Load a checkpoint (`weights_only`: it cannot run code) for transcription."""
-    device = torch.device(device) if device else torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    model, config, tokenizer, cmvn = restore_model(load_checkpoint(path), path)
-    return Transcriber(model, config, tokenizer, cmvn, device)
+    model, config, tokenizer, extractor = restore_model(load_checkpoint(path), path)
+    return Transcriber(model, config, tokenizer, extractor, select_device(device))

@@ -11,7 +11,7 @@ import torch
 
 from asr.checkpoint import model_payload, save_checkpoint
 from asr.config import ExperimentConfig, FeatureConfig, ModelConfig
-from asr.features import Cmvn
+from asr.features import FeatureExtractor
 from asr.model import AcousticModel
 from asr.tokenizer import Tokenizer
 
@@ -52,5 +52,5 @@ def tiny_checkpoint(tmp_path: Path) -> Path:
     tokenizer = Tokenizer.english()
     model = AcousticModel(20, tokenizer.size, TINY_CONFIG.model)
     path = tmp_path / "model.pt"
-    save_checkpoint(model_payload(model, TINY_CONFIG, tokenizer, Cmvn.identity(20)), path)
+    save_checkpoint(model_payload(model, TINY_CONFIG, tokenizer, FeatureExtractor(TINY_CONFIG.features)), path)
     return path

@@ -223,3 +223,103 @@ def test_eval_takes_a_manifest_without_durations(capsys, tiny_checkpoint, manife
     bare.write_text("".join(json.dumps({k: v for k, v in r.items() if k != "duration"}) + "\n" for r in lines))
     code, out, _ = run(capsys, "eval", tiny_checkpoint, bare, "--details", tmp_path / "d.tsv")
     assert code == 0 and "utterances 2" in out and "for 2.5 s of audio" in out
+
+
+def _checkpoint(tmp_path, config):
+    """The tiny untrained model with another config (same shapes), saved like training saves one."""
+    import torch
+
+    from asr.checkpoint import model_payload, save_checkpoint
+    from asr.features import FeatureExtractor
+    from asr.model import AcousticModel
+    from asr.tokenizer import Tokenizer
+
+    torch.manual_seed(0)
+    tokenizer = Tokenizer.english()
+    path = tmp_path / "configured.pt"
+    model = AcousticModel(config.features.n_mels, tokenizer.size, config.model)
+    save_checkpoint(model_payload(model, config, tokenizer, FeatureExtractor(config.features)), path)
+    return path
+
+
+def test_python_dash_m_asr_is_the_command():
+    import subprocess
+
+    result = subprocess.run([sys.executable, "-m", "asr", "--help"], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0 and all(command in result.stdout for command in ("train", "transcribe", "tune-lm", "import-kaldi"))
+
+
+def test_train_has_a_flag_for_every_setting(capsys):
+    from test_config import _all_fields
+
+    from asr.config import ExperimentConfig
+
+    with pytest.raises(SystemExit):
+        main(["train", "--help"])
+    out = capsys.readouterr().out
+    for key, field in _all_fields(ExperimentConfig):
+        assert "--" + field.name.replace("_", "-") in out, key
+
+
+def test_decoding_follows_the_checkpoint_then_config_then_flags(capsys, tmp_path, manifest, arpa):
+    from conftest import TINY_CONFIG
+
+    model = _checkpoint(tmp_path, TINY_CONFIG.with_overrides({"decode.decoder": "beam", "decode.lm": str(arpa), "decode.beam.beam_size": 3}))
+    details = ["--details", tmp_path / "d.tsv"]
+    _, out, _ = run(capsys, "eval", model, manifest, *details)
+    assert out.startswith("decoder beam beam_size=3 ") and f"lm={arpa}" in out
+    yaml_file = tmp_path / "decode.yaml"
+    yaml_file.write_text("decode:\n  beam:\n    beam_size: 5\n    alpha: 0.9\n")
+    _, out, _ = run(capsys, "eval", model, manifest, *details, "--config", yaml_file)
+    assert out.startswith("decoder beam beam_size=5 ") and "alpha=0.9" in out and f"lm={arpa}" in out
+    _, out, _ = run(capsys, "eval", model, manifest, *details, "--config", yaml_file, "--beam", "2")
+    assert out.startswith("decoder beam beam_size=2 ") and "alpha=0.9" in out
+    _, out, _ = run(capsys, "eval", model, manifest, *details, "--decoder", "greedy")  # drops the checkpoint's LM too
+    assert out.splitlines()[0] == "decoder greedy"
+    yaml_file.write_text("model:\n  hidden_size: 3\n")
+    code, _, err = run(capsys, "eval", model, manifest, *details, "--config", yaml_file)
+    assert code == 1 and "only the decode, stream section(s) apply here, not model" in err
+
+
+def test_tune_lm_writes_a_decode_config_eval_can_read(capsys, tmp_path, tiny_checkpoint, manifest, arpa):
+    best = tmp_path / "best.yaml"
+    code, out, _ = run(capsys, "tune-lm", tiny_checkpoint, manifest, "--lm", arpa, "--alphas", "0,1.5", "--betas", "0,2", "--beam", "3", "-o", best)
+    assert code == 0
+    alpha, beta = next(line.split()[2:5:2] for line in out.splitlines() if line.startswith("best:"))
+    code, out, _ = run(capsys, "eval", tiny_checkpoint, manifest, "--details", tmp_path / "d.tsv", "--config", best)
+    assert code == 0
+    decoder = out.splitlines()[0].split()
+    assert decoder[:3] == ["decoder", "beam", "beam_size=3"]
+    assert f"alpha={float(alpha)}" in decoder and f"beta={float(beta)}" in decoder and f"lm={arpa}" in decoder
+
+
+def test_eval_skips_bad_audio_and_says_which(capsys, tmp_path, tiny_checkpoint, manifest):
+    (tmp_path / "broken.wav").write_bytes(b"not audio")
+    lines = manifest.read_text() + json.dumps({"id": "broken", "audio": str(tmp_path / "broken.wav"), "text": "x"}) + "\n"
+    manifest.write_text(lines)
+    details = ["--details", tmp_path / "d.tsv"]
+    code, out, _ = run(capsys, "eval", tiny_checkpoint, manifest, *details, "--on-bad-audio", "skip")
+    assert code == 0 and "utterances 2" in out and "skipped 1 utterance(s) with unreadable audio: broken" in out
+    code, _, err = run(capsys, "eval", tiny_checkpoint, manifest, *details)
+    assert code == 1 and "broken.wav" in err and "utterance broken" in err
+
+
+def test_library_errors_never_name_command_line_flags():
+    """Messages raised under asr/ (the CLI package aside) name settings like decode.lm, never --lm:
+    the library is also called from Python, where there are no flags."""
+    import ast
+    import re
+    from pathlib import Path
+
+    flag = re.compile(r"(?<![\w-])--[a-z][a-z-]+")
+    found = []
+    package = Path(__file__).resolve().parents[1] / "asr"
+    for path in sorted(package.rglob("*.py")):
+        if path.relative_to(package).parts[0] == "cli":
+            continue
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Raise):
+                for const in ast.walk(node):
+                    if isinstance(const, ast.Constant) and isinstance(const.value, str) and flag.search(const.value):
+                        found.append(f"{path.name}:{node.lineno}: {const.value}")
+    assert not found, found

@@ -7,10 +7,10 @@ import torch
 from asr.audio import AudioError
 from asr.config import FeatureConfig
 from asr.data import (
-    DurationBatchSampler, ManifestError, SpeechDataset, Utterance, check_audio, collate, from_kaldi_dir,
-    load_manifest, write_manifest,
+    BadAudioPolicy, DurationBatchSampler, ManifestError, SpeechDataset, Utterance, check_audio, collate,
+    compute_cmvn, drop_untrainable, from_kaldi_dir, load_manifest, write_manifest,
 )
-from asr.features import Cmvn
+from asr.features import FeatureExtractor
 from asr.tokenizer import Tokenizer
 from conftest import tone
 
@@ -61,15 +61,15 @@ def test_manifest_without_duration_reads_the_header(tmp_path, wav_file, caplog):
     assert (a.duration, b.duration, c.duration) == (pytest.approx(1.0), 2.5, None)
     said = [r.getMessage() for r in caplog.records if "no duration" in r.getMessage()]
     assert said == [f"{path}: 2 of 3 lines have no duration; reading it from the audio headers"]  # once per manifest
-    assert [u.id for u in check_audio([a, b, c], "skip")] == ["a", "b"]  # the unreadable one meets the bad-audio policy
+    assert [u.id for u in check_audio([a, b, c], BadAudioPolicy("skip"))] == ["a", "b"]  # the unreadable one meets the bad-audio policy
     with pytest.raises(AudioError, match="gone.wav: no such file"):
-        check_audio([c], "fail")
+        check_audio([c], BadAudioPolicy("fail"))
     write_manifest([c], tmp_path / "out.jsonl")
     assert "duration" not in json.loads((tmp_path / "out.jsonl").read_text())
 
 
 def test_check_audio_fills_unknown_durations(tmp_path, wav_file):
-    (utt,) = check_audio([Utterance("a", wav_file, None, "a")], "fail")
+    (utt,) = check_audio([Utterance("a", wav_file, None, "a")], BadAudioPolicy("fail"))
     assert utt.duration == pytest.approx(1.0)
 
 
@@ -88,11 +88,26 @@ def test_bad_audio_policy(tmp_path, wav_file):
     corrupt = tmp_path / "bad.wav"
     corrupt.write_bytes(b"not audio at all")
     utts = [Utterance("good", wav_file, 1.0, "a"), Utterance("bad", corrupt, 1.0, "b"), Utterance("gone", tmp_path / "no.wav", 1.0, "c")]
-    assert [u.id for u in check_audio(utts, "skip")] == ["good"]
-    with pytest.raises(AudioError, match="bad.wav.*utterance bad"):
-        check_audio(utts, "fail")
+    skip = BadAudioPolicy("skip")
+    assert [u.id for u in check_audio(utts, skip)] == ["good"]
+    assert list(skip.skipped) == ["bad", "gone"]
+    assert skip.summary() == "skipped 2 utterance(s) with unreadable audio: bad gone"
+    # Every reader of audio reports to the same policy: CMVN statistics skip the same files, once.
+    compute_cmvn(utts, FeatureExtractor(FeatureConfig(n_mels=20)), 10, 0, skip)
+    assert list(skip.skipped) == ["bad", "gone"] and BadAudioPolicy("skip").summary() == ""
+    with pytest.raises(AudioError, match="bad.wav.*utterance bad; on_bad_audio 'skip' would skip it"):
+        check_audio(utts, BadAudioPolicy("fail"))
     with pytest.raises(AudioError, match="is a directory"):
-        check_audio([Utterance("dir", tmp_path, 1.0, "d")], "fail")
+        check_audio([Utterance("dir", tmp_path, 1.0, "d")], BadAudioPolicy("fail"))
+    with pytest.raises(AudioError, match="utterance bad"):
+        compute_cmvn(utts, FeatureExtractor(FeatureConfig(n_mels=20)), 10, 0, BadAudioPolicy("fail"))
+
+
+def test_drop_untrainable_counts_frames_like_the_features(wav_file):
+    """1 s = 98 feature frames (whole 25 ms windows); a 4x front end leaves 24: 24 tokens fit, 25 do not."""
+    halve_twice = lambda frames: (frames - 1) // 4  # a stand-in for the model's output lengths  # noqa: E731
+    fits, too_long, empty = (Utterance(i, wav_file, 1.0, t) for i, t in (("fits", "a" * 24), ("long", "a" * 25), ("empty", "")))
+    assert [u.id for u in drop_untrainable([fits, too_long, empty], Tokenizer.english(), halve_twice)] == ["fits"]
 
 
 def test_dataset_and_collate(tmp_path):
@@ -103,7 +118,7 @@ def test_dataset_and_collate(tmp_path):
         utts.append(Utterance(str(i), path, seconds, "hi there"))
     utts.append(Utterance("broken", tmp_path / "missing.wav", 1.0, "x"))
     config = FeatureConfig(n_mels=20)
-    dataset = SpeechDataset(utts, Tokenizer.english(), config, Cmvn.identity(20), train=True)
+    dataset = SpeechDataset(utts, Tokenizer.english(), FeatureExtractor(config), train=True)
     batch = collate([dataset[i] for i in range(3)])
     assert batch.ids == ["0", "1"] and [b.id for b in batch.bad] == ["broken"]
     assert batch.features.shape[0] == 2 and batch.features.shape[2] == 20

@@ -1,9 +1,13 @@
+import pytest
 import torch
 
 from asr.config import FeatureConfig
 from asr.features import (
-    HOP_SAMPLES, WINDOW_SAMPLES, CmvnAccumulator, Fbank, SpecAugment, num_frames, speed_perturb,
+    HOP_SAMPLES, WINDOW_SAMPLES, Cmvn, CmvnAccumulator, Fbank, FeatureError, FeatureExtractor, SpecAugment, num_frames,
+    speed_perturb,
 )
+
+CHUNKINGS = {"1": [1], "37": [37], "160": [160], "400": [400], "1600": [1600], "random": None}
 
 
 def test_framing_constants_and_frame_count():
@@ -20,21 +24,64 @@ def test_batched_features():
     assert Fbank(40)(torch.randn(3, 16000)).shape == (3, num_frames(16000), 40)
 
 
-def test_chunked_features_equal_offline():
-    """Streaming contract: chunks with a (window - hop) carry-over give the offline frames exactly."""
-    torch.manual_seed(0)
-    samples = torch.randn(16000 * 2)
-    fbank = Fbank(80)
-    offline = fbank(samples)
-    pieces, carry = [], torch.zeros(0)
-    for chunk in samples.split(2731):
-        buf = torch.cat([carry, chunk])
-        n = num_frames(len(buf))
-        if n:
-            pieces.append(fbank(buf[: WINDOW_SAMPLES + (n - 1) * HOP_SAMPLES]))
-            buf = buf[n * HOP_SAMPLES :]
-        carry = buf
-    assert torch.allclose(torch.cat(pieces), offline, atol=1e-5)
+def _extractor(**overrides) -> FeatureExtractor:
+    torch.manual_seed(1)
+    cmvn = Cmvn(torch.randn(40), torch.rand(40) + 0.5)
+    return FeatureExtractor(FeatureConfig(n_mels=40, **overrides), cmvn)
+
+
+def _chunks(samples: torch.Tensor, sizes: list[int] | None) -> list[torch.Tensor]:
+    """`samples` cut into pieces of the given sizes (repeated), or of random sizes 0..2000."""
+    generator = torch.Generator().manual_seed(7)
+    pieces, start = [], 0
+    while start < len(samples):
+        size = sizes[len(pieces) % len(sizes)] if sizes else int(torch.randint(0, 2000, (), generator=generator))
+        pieces.append(samples[start : start + size])
+        start += size
+    return pieces
+
+
+@pytest.mark.parametrize("cmn", ["none", "running"])
+@pytest.mark.parametrize("chunking", list(CHUNKINGS))
+def test_chunk_call_equals_offline_call(chunking, cmn):
+    """The streaming contract: any chunking of a stream gives the offline frames (1.3 s, so 1-sample chunks stay quick)."""
+    extractor = _extractor(running_cmn=cmn == "running")
+    samples = torch.randn(16000 + 4321) * 0.1
+    offline = extractor(samples)
+    state, pieces = extractor.init_state(), []
+    for chunk in _chunks(samples, CHUNKINGS[chunking]):
+        frames, state = extractor.accept(chunk, state)
+        pieces.append(frames)
+    tail, state = extractor.flush(state)
+    streamed = torch.cat([*pieces, tail])
+    assert streamed.shape == offline.shape == (num_frames(len(samples)), 40)
+    assert torch.allclose(streamed, offline, atol=1e-4, rtol=1e-5)
+    assert state.pending.numel() == 0 and state.cmn_frames == 0  # flush leaves a fresh state for the next stream
+
+
+def test_running_cmn_warms_up_from_the_global_mean():
+    """Frame t has the mean of frames 0..t, with `prior` frames of zeros before them, subtracted."""
+    extractor = _extractor(running_cmn=True, running_cmn_prior_seconds=0.05)  # 5 frames
+    plain = _extractor()
+    samples = torch.randn(8000)
+    x, y = plain(samples).double(), extractor(samples).double()
+    for t in (0, 3, 40):
+        assert torch.allclose(y[t], x[t] - x[: t + 1].sum(0) / (t + 1 + 5), atol=1e-4)
+
+
+def test_utterance_cmn_cannot_stream():
+    extractor = _extractor(utterance_cmn=True)
+    assert torch.allclose(extractor(torch.randn(8000)).mean(0), torch.zeros(40), atol=1e-4)
+    with pytest.raises(FeatureError, match="features.utterance_cmn .* features.running_cmn"):
+        extractor.init_state()
+
+
+def test_chunk_call_with_short_chunks_waits_for_a_whole_window():
+    extractor = _extractor()
+    frames, state = extractor.accept(torch.randn(WINDOW_SAMPLES - 1), extractor.init_state())
+    assert frames.shape == (0, 40) and state.pending.numel() == WINDOW_SAMPLES - 1
+    frames, state = extractor.accept(torch.randn(1), state)
+    assert frames.shape == (1, 40) and state.pending.numel() == WINDOW_SAMPLES - HOP_SAMPLES
 
 
 def test_cmvn_normalises():
@@ -42,7 +89,8 @@ def test_cmvn_normalises():
     feats = torch.randn(1000, 4) * torch.tensor([1.0, 2.0, 3.0, 0.0]) + 5
     acc.add(feats[:500])
     acc.add(feats[500:])
-    normal = acc.result()(feats)
+    cmvn = acc.result()
+    normal = (feats - cmvn.mean) / cmvn.std
     assert torch.allclose(normal[:, :3].mean(0), torch.zeros(3), atol=1e-4)
     assert torch.allclose(normal[:, :3].std(0, unbiased=False), torch.ones(3), atol=1e-3)
     assert torch.all(normal[:, 3] == 0)  # a constant bin is centred, not blown up
@@ -64,11 +112,11 @@ def test_specaugment_masks_with_zeros():
     assert (out == feats).float().mean() > 0.5
 
 
-def test_fbank_in_blocks_equals_whole():
-    from asr.features import fbank_in_blocks
-
+def test_long_audio_in_blocks_equals_whole():
     torch.manual_seed(0)
     samples = torch.randn(16000 * 3 + 123)
-    fbank = Fbank(40)
-    assert torch.allclose(fbank_in_blocks(fbank, samples, block_frames=37), fbank(samples), atol=1e-5)
-    assert fbank_in_blocks(fbank, torch.randn(100)).shape == (0, 40)
+    config = FeatureConfig(n_mels=40)
+    whole = FeatureExtractor(config)(samples)
+    assert torch.allclose(FeatureExtractor(config, block_frames=37)(samples), whole, atol=1e-5)
+    assert torch.allclose(FeatureExtractor(config).log_mel(samples), Fbank(40)(samples), atol=1e-5)
+    assert FeatureExtractor(config, block_frames=37)(torch.randn(100)).shape == (0, 40)

@@ -4,6 +4,7 @@ import pytest
 import soundfile
 import torch
 
+from asr.audio import AudioError
 from asr.checkpoint import CheckpointError, load_checkpoint, restore_model
 from asr.config import ExperimentConfig, FeatureConfig, ModelConfig, TrainConfig
 from asr.data import Batch, Utterance
@@ -43,8 +44,8 @@ def test_training_reduces_loss_and_checkpoints_load_weights_only(tmp_path, corpu
     assert len(losses) == 6 and losses[-1] < 0.5 * losses[0]
     assert "parameters" in log
     payload = torch.load(best, weights_only=True)  # a model file can never run code
-    model, loaded_config, tokenizer, cmvn = restore_model(payload)
-    assert loaded_config == config and tokenizer.tokens[0] == "<blank>" and cmvn.mean.shape == (20,)
+    model, loaded_config, tokenizer, extractor = restore_model(payload)
+    assert loaded_config == config and tokenizer.tokens[0] == "<blank>" and extractor.cmvn.mean.shape == (20,)
     assert (tmp_path / "exp" / "last.pt").exists() and (tmp_path / "exp" / "config.yaml").exists()
 
 
@@ -78,10 +79,10 @@ def test_resume_continues_from_same_state(tmp_path, corpus, monkeypatch):
 def test_non_finite_loss_skips_then_stops(tmp_path, corpus):
     tokenizer = Tokenizer.english()
     from asr.model import AcousticModel
-    from asr.features import Cmvn
+    from asr.features import FeatureExtractor
 
     model = AcousticModel(20, tokenizer.size, CONFIG.model)
-    trainer = Trainer(model, CONFIG, tokenizer, Cmvn.identity(20), torch.device("cpu"), steps_per_epoch=4)
+    trainer = Trainer(model, CONFIG, tokenizer, FeatureExtractor(CONFIG.features), torch.device("cpu"), steps_per_epoch=4)
     nan_batch = Batch(["x1", "x2"], torch.full((2, 30, 20), math.nan), torch.tensor([30, 30]), torch.tensor([1, 1]), torch.tensor([1, 1]), [])
     before = {k: v.clone() for k, v in model.state_dict().items()}
     with pytest.raises(TrainingError, match="non-finite"):
@@ -99,3 +100,27 @@ def test_bad_checkpoint_is_one_line_error(tmp_path):
     torch.save({"something": 1}, bad)
     with pytest.raises(CheckpointError, match="not an asr checkpoint"):
         load_checkpoint(bad)
+
+
+def test_resume_with_other_settings_names_them(tmp_path, corpus):
+    exp = tmp_path / "exp"
+    first = CONFIG.with_overrides({"train.epochs": 1})
+    run_training(first, corpus, corpus[:2], exp, torch.device("cpu"))
+    other = first.with_overrides({"train.lr": 0.01, "model.hidden_size": 8})
+    with pytest.raises(TrainingError) as err:
+        run_training(other, corpus, corpus[:2], exp, torch.device("cpu"), resume=True)
+    message = str(err.value)
+    assert "model.hidden_size 16 -> 8, train.lr 0.005 -> 0.01" in message and str(exp / "last.pt") in message
+    assert "--" not in message  # a library error names settings, not command-line flags
+    # Settings that only change the speed may differ (no epoch is left, so nothing runs).
+    assert run_training(first.with_overrides({"train.num_workers": 1}), corpus, corpus[:2], exp, torch.device("cpu"), resume=True).exists()
+
+
+def test_skipped_files_are_summarised(tmp_path, corpus):
+    corrupt = tmp_path / "corrupt.wav"
+    corrupt.write_bytes(b"not audio at all")
+    config = CONFIG.with_overrides({"train.epochs": 1, "train.on_bad_audio": "skip"})
+    run_training(config, [*corpus, Utterance("bad", corrupt, 0.6, "a")], corpus[:2], tmp_path / "exp", torch.device("cpu"))
+    assert "skipped 1 utterance(s) with unreadable audio: bad" in (tmp_path / "exp" / "train.log").read_text()
+    with pytest.raises(AudioError, match="corrupt.wav.*utterance bad"):
+        run_training(CONFIG, [*corpus, Utterance("bad", corrupt, 0.6, "a")], corpus[:2], tmp_path / "exp2", torch.device("cpu"))

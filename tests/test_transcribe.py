@@ -5,7 +5,7 @@ import torch
 
 import asr
 from asr import transcribe as transcribe_module
-from asr.features import Cmvn
+from asr.features import FeatureExtractor
 from asr.model import AcousticModel
 from asr.tokenizer import Tokenizer
 from asr.transcribe import Transcriber
@@ -27,7 +27,7 @@ def test_long_audio_is_windowed_with_the_same_result(monkeypatch):
     torch.manual_seed(0)
     config = TINY_CONFIG.with_overrides({"model.num_layers": 0})
     model = AcousticModel(20, 29, config.model)
-    transcriber = Transcriber(model, config, Tokenizer.english(), Cmvn.identity(20), torch.device("cpu"))
+    transcriber = Transcriber(model, config, Tokenizer.english(), FeatureExtractor(config.features), torch.device("cpu"))
     samples = torch.randn(16000 * 7)
     whole = transcriber.logprobs(samples)
     monkeypatch.setattr(transcribe_module, "WINDOW_SECONDS", 1.0)
@@ -58,3 +58,32 @@ def test_audio_shorter_than_one_window_transcribes_as_nothing(tiny_checkpoint, s
     assert model.logprobs(torch.from_numpy(audio)).shape == (0, model.tokenizer.size)
     hyp = model.transcribe(audio)
     assert hyp.text == "" and hyp.words == ()
+
+
+def test_default_decoder_is_the_checkpoints(tmp_path, wav_file):
+    """A model decodes the way its checkpoint's decode section says; any protocol decoder may replace it."""
+    from asr.checkpoint import model_payload, save_checkpoint
+    from asr.decode.greedy import GreedyDecoder
+    from asr.decode.prefix_beam import BeamSearchDecoder
+
+    torch.manual_seed(0)
+    config = TINY_CONFIG.with_overrides({"decode.decoder": "beam", "decode.beam.beam_size": 2, "decode.beam.nbest": 2})
+    path = tmp_path / "beam.pt"
+    save_checkpoint(model_payload(AcousticModel(20, 29, config.model), config, Tokenizer.english(), FeatureExtractor(config.features)), path)
+    model = asr.load_model(path, device="cpu")
+    decoder = model.decoder()
+    assert isinstance(decoder, BeamSearchDecoder) and decoder.options.beam_size == 2
+    nbest = model.transcribe_nbest(wav_file)
+    assert 1 <= len(nbest) <= 2 and model.transcribe(wav_file) == nbest[0]
+    greedy = GreedyDecoder(model.tokenizer.tokens, model.frame_shift)
+    assert model.transcribe(wav_file, decoder=greedy) == greedy.decode(model.logprobs(asr.audio.load(wav_file)[0]))[0]
+
+
+def test_training_and_transcription_share_the_front_end(tiny_checkpoint, wav_file):
+    """The dev set's features (training side) are exactly what transcription feeds the model."""
+    from asr.data import SpeechDataset, Utterance
+
+    model = asr.load_model(tiny_checkpoint, device="cpu")
+    dataset = SpeechDataset([Utterance("u", wav_file, 1.0, "a")], model.tokenizer, model.extractor, train=False)
+    samples = asr.audio.load(wav_file)[0]
+    assert torch.equal(dataset[0].features, model.extractor(samples))

@@ -23,6 +23,7 @@ from numba import njit
 EMPTY_KEY = -1
 NOT_IN_TRIE = -1
 ROOT = 0
+GOLDEN = 0x9E3779B97F4A7C15  # 2^64 / golden ratio: multiplying by it spreads small ids over a hash's bits
 
 
 @njit(inline="always")

@@ -26,13 +26,12 @@ from pathlib import Path
 import numpy as np
 from numba import njit
 
-from asr.decode.lexicon import table_capacity
+from asr.decode.lexicon import GOLDEN, mix64, table_capacity
 
 LN10 = math.log(10.0)
 BOS, EOS, UNK = "<s>", "</s>", "<unk>"
 UNK_LOGPROB10 = -100.0  # KenLM's choice when an ARPA file lacks <unk>
 NO_WORD = -1
-_GOLDEN = 0x9E3779B97F4A7C15
 
 LmArrays = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]
 
@@ -40,13 +39,7 @@ LmArrays = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]
 @njit  # scalars only: LLVM inlines it; Numba-level inlining would only slow the compile
 def _extend_hash(h, word):
     """Hash of an n-gram grown one word to the left; never 0 (0 marks an empty slot)."""
-    x = h + np.uint64(word + 1) * np.uint64(_GOLDEN)
-    x ^= x >> np.uint64(33)
-    x *= np.uint64(0xFF51AFD7ED558CCD)
-    x ^= x >> np.uint64(33)
-    x *= np.uint64(0xC4CEB9FE1A85EC53)
-    x ^= x >> np.uint64(33)
-    return x | np.uint64(1)
+    return mix64(h + np.uint64(word + 1) * np.uint64(GOLDEN)) | np.uint64(1)
 
 
 @njit(inline="always")

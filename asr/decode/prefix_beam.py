@@ -38,42 +38,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from asr.config import BeamSearchOptions
 from asr.decode import prefix_beam_kernels as k
 from asr.decode.lexicon import HotwordTrie, WordTrie, empty_hotword_arrays, empty_word_arrays
 from asr.decode.lm import BOS, EOS, LN10, UNK, NgramLM
-from asr.decode.types import Hypothesis, WordAlignment
+from asr.decode.types import Hypothesis, WordAlignment, check_logprobs
 from asr.tokenizer import SPACE, word_units
 
 FRAMES_PER_CALL = 256  # frames per kernel call: bounds the tree growth between compactions
-
-
-@dataclass(frozen=True)
-class BeamSearchOptions:
-    """Pruning and scoring of the beam search; scores are natural logs.
-
-    alpha, beta, unk_offset apply only with an LM: a completed word adds
-    alpha * ln p_LM(word | history) + beta, and an out-of-vocabulary word also
-    unk_offset. blank_skip_threshold: frames whose blank probability exceeds it
-    only advance the blank state (1.0 = never).
-    """
-
-    beam_size: int = 16
-    token_topk: int = 8
-    token_min_logprob: float = -10.0
-    beam_threshold: float = 20.0
-    blank_skip_threshold: float = 1.0
-    alpha: float = 0.5
-    beta: float = 1.0
-    unk_offset: float = -10.0
-    nbest: int = 1
-
-    def __post_init__(self) -> None:
-        if self.beam_size < 1 or self.token_topk < 1 or self.nbest < 1:
-            raise ValueError("beam_size, token_topk and nbest must be >= 1")
-        if not 0.0 < self.blank_skip_threshold <= 1.0:
-            raise ValueError("blank_skip_threshold must be in (0, 1]")
-        if self.alpha < 0 or self.beam_threshold < 0:
-            raise ValueError("alpha and beam_threshold must be >= 0")
 
 
 @dataclass
@@ -90,7 +62,8 @@ class BeamState:
 
 
 class BeamSearchDecoder:
-    """CTC prefix beam search over log-probs (frames, vocab) float32 (natural log).
+    """CTC prefix beam search over log-probs (frames, vocab) float32 (natural log), with the decoder
+    protocol (`asr.decode.types.Decoder`).
 
     `tokens[0]` is the blank and `" "` separates words. `hotwords` maps a word to
     the bonus (natural log) it earns when completed; while a word is a prefix of
@@ -222,9 +195,7 @@ class BeamSearchDecoder:
     # -- helpers ----------------------------------------------------------------------------
 
     def _check(self, logprobs: np.ndarray) -> np.ndarray:
-        if logprobs.ndim != 2 or logprobs.shape[1] != len(self.tokens):
-            raise ValueError(f"log-probs must be (frames, {len(self.tokens)}), got {logprobs.shape}")
-        return np.ascontiguousarray(logprobs, dtype=np.float32)
+        return check_logprobs(logprobs, len(self.tokens))
 
     def _reserve(self, state: BeamState, n_frames: int) -> None:
         """Make room for `n_frames` more frames of new nodes: drop dead branches, grow if still tight."""

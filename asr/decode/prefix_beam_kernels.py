@@ -13,7 +13,7 @@ import math
 import numpy as np
 from numba import njit
 
-from asr.decode.lexicon import mix64, trie_child
+from asr.decode.lexicon import GOLDEN, mix64, trie_child
 from asr.decode.lm import lm_logprob10_rows
 
 # Tree fields, indexed by node (FRAME, EMIT, PEAK: where its token is likeliest emitted, see `advance`):
@@ -21,7 +21,6 @@ PARENT, TOKEN, CTX, WNODE, HWNODE, EXT, HWP, PHASH, FRAME, EMIT, PEAK = range(11
 # Scalar settings travel as two arrays, `fpar` (float64) and `ipar` (int64), indexed by:
 F_ALPHA_LN10, F_BETA, F_UNK_OFFSET, F_THRESHOLD, F_MIN_LOGPROB, F_LOG_SKIP, F_MAX_GAIN = range(7)
 I_BEAM, I_TOPK, I_SPACE, I_LM, I_LEXICON, I_HOTWORDS, I_UNK, I_EOS = range(8)
-_GOLDEN = 0x9E3779B97F4A7C15  # 2^64 / golden ratio: spreads token ids over the hash
 
 
 def pack_params(
@@ -50,7 +49,7 @@ def _lae(a, b):
 
 @njit  # scalars only: LLVM inlines it; Numba-level inlining would only slow the compile
 def _extend_hash(h, token):
-    return mix64(h * np.uint64(31) + np.uint64(token + 1) * np.uint64(_GOLDEN)) | np.uint64(1)
+    return mix64(h * np.uint64(31) + np.uint64(token + 1) * np.uint64(GOLDEN)) | np.uint64(1)
 
 
 @njit  # scalars only: LLVM inlines it; Numba-level inlining would only slow the compile

@@ -1,8 +1,12 @@
-"""Decoder results: what every decoder (greedy, beam search) returns."""
+"""The decoder protocol and its results: what every decoder (greedy, beam search) offers and returns."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any, Protocol, runtime_checkable
+
+import numpy as np
 
 
 @dataclass(frozen=True)
@@ -32,3 +36,33 @@ class Hypothesis:
     am_score: float
     lm_score: float = 0.0
     words: tuple[WordAlignment, ...] = field(default=())
+
+
+@runtime_checkable
+class Decoder(Protocol):
+    """What every decoder (greedy, beam search) offers; log-probs are (frames, vocab) float32 natural logs.
+
+    One shot: `decode(logprobs)` -> N-best, best first. Incremental, for streams:
+    `state = begin()`, then `state = step(state, chunk)` per chunk, `partial(state)` for the
+    best hypothesis so far, `end(state)` for the N-best. Any chunking gives the one-shot result.
+    """
+
+    def decode(self, logprobs: np.ndarray) -> list[Hypothesis]: ...
+
+    def decode_batch(self, batch: Sequence[np.ndarray], num_threads: int = 1) -> list[list[Hypothesis]]: ...
+
+    def begin(self) -> Any: ...
+
+    def step(self, state: Any, logprobs: np.ndarray) -> Any: ...
+
+    def partial(self, state: Any) -> Hypothesis: ...
+
+    def end(self, state: Any) -> list[Hypothesis]: ...
+
+
+def check_logprobs(logprobs: np.ndarray, vocab: int) -> np.ndarray:
+    """`logprobs` as a C-contiguous float32 (frames, vocab) array, or a ValueError naming the shape."""
+    logprobs = np.asarray(logprobs)
+    if logprobs.ndim != 2 or logprobs.shape[1] != vocab:
+        raise ValueError(f"log-probs must be (frames, {vocab}), got {logprobs.shape}")
+    return np.ascontiguousarray(logprobs, dtype=np.float32)

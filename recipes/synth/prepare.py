@@ -41,6 +41,9 @@ import soundfile
 # The neighbouring sentences.py: a script's own folder is on sys.path.
 from sentences import DEFAULT_NUM_SENTENCES, DEFAULT_SEED, generate_sentences
 
+from asr.audio import duration
+from asr.data import Utterance as ManifestEntry
+from asr.data import write_manifest
 from asr.text import normalize_text
 
 SAMPLE_RATE = 16_000  # Hz, the default; --sample-rate 8000 matches telephone-band corpora
@@ -422,21 +425,12 @@ def write_manifests(plan: Sequence[Utterance], corpus_dir: Path) -> list[SplitSu
     summaries = []
     for split in SPLITS:
         utts = [utt for utt in plan if utt.split == split]
-        seconds = 0.0
-        path = corpus_dir / f"{split}.jsonl"
-        with open(path.with_suffix(".part"), "w", encoding="utf-8") as f:
-            for utt in utts:
-                duration = soundfile.info(str(corpus_dir / utt.audio)).duration
-                seconds += duration
-                entry = {
-                    "id": utt.id,
-                    "audio": utt.audio,
-                    "duration": round(duration, 4),
-                    "text": utt.text,
-                    "speaker": utt.voice.speaker,
-                }
-                f.write(json.dumps(entry) + "\n")
-        os.replace(path.with_suffix(".part"), path)
+        entries = [
+            ManifestEntry(utt.id, corpus_dir / utt.audio, duration(corpus_dir / utt.audio), utt.text, utt.voice.speaker)
+            for utt in utts
+        ]
+        write_manifest(entries, corpus_dir / f"{split}.jsonl")  # atomic; audio paths relative to the corpus folder
+        seconds = sum(entry.duration for entry in entries)
         speakers = len({utt.voice for utt in utts})
         summaries.append(SplitSummary(split, len(utts), seconds / 3600, speakers))
     return summaries

@@ -23,11 +23,10 @@ if [ "$stage" -le 2 ] && [ "$stop_stage" -ge 2 ]; then
   asr eval "$exp_dir/best.pt" "$out_dir/test.jsonl" --details "$exp_dir/eval-test-greedy.tsv"
   $python -c "import json,sys; [print(json.loads(l)['text']) for l in open(sys.argv[1])]" "$out_dir/train.jsonl" > "$exp_dir/lm-text.txt"
   asr lm build "$exp_dir/lm-text.txt" --order 3 -o "$exp_dir/lm.arpa"
-  # Choose the LM weight and word bonus on dev, then score test once with them.
-  asr tune-lm "$exp_dir/best.pt" "$out_dir/dev.jsonl" --lm "$exp_dir/lm.arpa" --beam 16 > "$exp_dir/tune-lm.txt"
-  cat "$exp_dir/tune-lm.txt"
-  best=$(sed -n 's/^best: \(--alpha [^ ]* --beta [^ ]*\).*/\1/p' "$exp_dir/tune-lm.txt")
-  asr eval "$exp_dir/best.pt" "$out_dir/test.jsonl" --details "$exp_dir/eval-test-lm.tsv" --lm "$exp_dir/lm.arpa" --beam 16 $best
+  # Choose the LM weight and word bonus on dev (conf/decode.yaml's beam), then score test once with them.
+  asr tune-lm "$exp_dir/best.pt" "$out_dir/dev.jsonl" --config $here/conf/decode.yaml --lm "$exp_dir/lm.arpa" \
+    -o "$exp_dir/decode-lm.yaml" | tee "$exp_dir/tune-lm.txt"
+  asr eval "$exp_dir/best.pt" "$out_dir/test.jsonl" --details "$exp_dir/eval-test-lm.tsv" --config "$exp_dir/decode-lm.yaml"
 fi
 if [ "$stage" -le 3 ] && [ "$stop_stage" -ge 3 ]; then
   sample=$($python -c "import json,sys; r=json.loads(open(sys.argv[1]).readline()); print(r['audio'], '|', r['text'], '|', r['speaker'])" "$out_dir/test.jsonl")

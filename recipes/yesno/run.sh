@@ -23,9 +23,7 @@ if [ "$stage" -le 1 ] && [ "$stop_stage" -ge 1 ]; then
       --exp-dir "$exp_dir" $resume ${seed:+--seed "$seed"}
 fi
 if [ "$stage" -le 2 ] && [ "$stop_stage" -ge 2 ]; then
-  # Word units: the model can only say "yes" or "no", so it needs no lexicon (Kaldi's recipe
-  # decodes with a two-word grammar to the same end).
-  echo "== stage 2: evaluate on the 29 test files (greedy, then beam search)"
+  echo "== stage 2: evaluate on the 29 test files (greedy, then beam search: conf/decode.yaml)"
   asr eval "$exp_dir/best.pt" "$out_dir/test.jsonl" --details "$exp_dir/eval-test-greedy.tsv"
-  asr eval "$exp_dir/best.pt" "$out_dir/test.jsonl" --details "$exp_dir/eval-test.tsv" --beam 8
+  asr eval "$exp_dir/best.pt" "$out_dir/test.jsonl" --details "$exp_dir/eval-test.tsv" --config $here/conf/decode.yaml
 fi
