@@ -1,10 +1,13 @@
-"""Audio input: any file soundfile reads (WAV/FLAC/OGG/MP3) -> 16 kHz mono float32.
+"""Audio input: any file soundfile reads (WAV/FLAC/OGG/MP3) -> 16 kHz mono float32; a chunk-by-chunk
+resampler for streams at other rates.
 
 Errors are `AudioError`s whose message is one line naming the file and the problem.
 """
 
 from __future__ import annotations
 
+import math
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -73,3 +76,58 @@ def duration(path: Pathlike) -> float:
     if info.frames <= 0:
         raise AudioError(f"{path}: audio is empty (0 samples)")
     return info.frames / info.samplerate
+
+
+@dataclass
+class ResampleState:
+    """Input samples (with the filter's leading zeros) not yet used up, and how many came in."""
+
+    pending: torch.Tensor
+    samples_in: int = 0
+    samples_out: int = 0
+
+
+class StreamResampler:
+    """Chunk-by-chunk resampling to 16 kHz that equals `torchaudio.functional.resample` on the whole signal.
+
+    torchaudio's resampler is a windowed-sinc FIR applied as a strided convolution: each block of
+    `new` output samples reads `2 * width + orig` input samples (rates reduced by their gcd),
+    starting `width` samples before the block. Keeping the input the next block still needs, and
+    padding the end with zeros only in `flush`, gives the offline result chunk by chunk.
+    """
+
+    def __init__(self, rate: int) -> None:
+        from torchaudio.functional.functional import _get_sinc_resample_kernel  # the kernel resample() uses
+
+        if rate <= 0:
+            raise AudioError(f"sample rate must be positive, got {rate}")
+        self.rate = rate
+        gcd = math.gcd(rate, SAMPLE_RATE)
+        self.orig, self.new = rate // gcd, SAMPLE_RATE // gcd
+        self.kernel, self.width = _get_sinc_resample_kernel(rate, SAMPLE_RATE, gcd, dtype=torch.float32)
+
+    def init_state(self) -> ResampleState:
+        return ResampleState(torch.zeros(self.width))
+
+    def accept(self, samples: torch.Tensor, state: ResampleState) -> tuple[torch.Tensor, ResampleState]:
+        """(samples,) at `rate` -> (the 16 kHz samples they complete, the new state)."""
+        buffer = torch.cat([state.pending, samples.float()])
+        out, used = self._blocks(buffer)
+        produced = state.samples_out + out.shape[0]
+        return out, ResampleState(buffer[used:], state.samples_in + samples.shape[0], produced)
+
+    def flush(self, state: ResampleState) -> torch.Tensor:
+        """The rest of the 16 kHz samples, trimmed to the offline length ceil(16000 * n / rate)."""
+        out, _ = self._blocks(torch.cat([state.pending, torch.zeros(self.width + self.orig)]))
+        total = math.ceil(self.new * state.samples_in / self.orig)
+        return out[: max(0, total - state.samples_out)]
+
+    def _blocks(self, buffer: torch.Tensor) -> tuple[torch.Tensor, int]:
+        """(output of every whole block in `buffer`, input samples those blocks let go of)."""
+        size = self.kernel.shape[-1]
+        count = 0 if buffer.shape[0] < size else (buffer.shape[0] - size) // self.orig + 1
+        if count == 0:
+            return buffer[:0], 0
+        window = buffer[: (count - 1) * self.orig + size]
+        out = torch.nn.functional.conv1d(window[None, None], self.kernel, stride=self.orig)  # (1, new, count)
+        return out[0].transpose(0, 1).reshape(-1), count * self.orig

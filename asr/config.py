@@ -75,9 +75,14 @@ class ModelConfig:
     dropout: float = setting(0.1, "dropout between recurrent layers")
     layer_norm: bool = setting(True, "layer norm between recurrent layers")
     residual: bool = setting(True, "residual connections between recurrent layers of the same width")
+    lookahead: int = setting(
+        0, "output frames of future context after a unidirectional stack (a row convolution, Wang et al. 2016); 0 = none"
+    )
 
     def __post_init__(self) -> None:
         _check_choices(self, "model")
+        if self.lookahead < 0 or (self.lookahead and self.bidirectional):
+            raise ConfigError("model.lookahead must be >= 0, and it needs model.bidirectional: false")
 
 
 BAD_AUDIO_POLICIES = ("fail", "skip")
@@ -171,14 +176,31 @@ class DecodeConfig:
 
 @dataclass(frozen=True)
 class StreamConfig:
-    """Chunked recognition of a live or file stream (the streaming recognizer reads it; endpoint
-    rules join it with that recognizer)."""
+    """Chunked recognition of a live or file stream, and where its segments end (`asr.stream`).
 
-    chunk_ms: int = setting(160, "audio per chunk fed to the model, milliseconds (a multiple of 10)")
+    Endpoint rules, the shape sherpa-onnx and WeNet use; silence is an output frame whose
+    blank posterior is above `blank_threshold` (WeNet's 0.8). A segment ends after
+    `silence_after_speech` seconds of silence once it holds speech (sherpa-onnx 1.2 s, WeNet
+    1 s, Vosk 0.5 s: 0.8 s is shorter than the first two, since pauses inside a sentence rarely
+    last that long, and less jumpy than Vosk's); after `silence_without_speech` seconds with no
+    speech at all (sherpa-onnx 2.4 s: the decoder starts afresh, nothing is reported); or when it
+    is `max_segment` seconds long (both use 20 s), which also bounds the decoder's memory.
+    """
+
+    chunk_ms: int = setting(160, "audio per chunk fed to the recognizer, milliseconds (a multiple of 10)")
+    endpointing: bool = setting(True, "end segments at pauses (else one segment, ended by the end of the stream)")
+    blank_threshold: float = setting(0.8, "an output frame is silence when its blank posterior is above this")
+    silence_after_speech: float = setting(0.8, "seconds of silence after speech that end a segment")
+    silence_without_speech: float = setting(2.4, "seconds of silence with no speech that restart the segment")
+    max_segment: float = setting(20.0, "longest segment, seconds")
 
     def __post_init__(self) -> None:
         if self.chunk_ms <= 0 or self.chunk_ms % 10:
             raise ConfigError(f"stream.chunk_ms must be a positive multiple of 10 ms, got {self.chunk_ms}")
+        if not 0 < self.blank_threshold < 1:
+            raise ConfigError("stream.blank_threshold must be in (0, 1)")
+        if min(self.silence_after_speech, self.silence_without_speech, self.max_segment) <= 0:
+            raise ConfigError("stream.silence_after_speech, silence_without_speech and max_segment must be > 0")
 
 
 @dataclass(frozen=True)

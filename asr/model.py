@@ -1,11 +1,20 @@
-"""Acoustic model: conv subsampling front end, recurrent stack, linear head -> CTC logits.
+"""Acoustic model: conv subsampling front end, recurrent stack, optional lookahead, linear head -> CTC logits.
 
 The model maps normalised features to logits and nothing else: loss, decoding and
 feature extraction live elsewhere. Output lengths come from the conv layers' own
 kernel/stride/padding settings, never from hand-copied arithmetic.
+
+A unidirectional model also streams: `initial_state`, then `step(features, state)` per
+chunk and `flush(state)` at the end give the logits `forward` gives for the whole
+sequence. The state is explicit and batched (one row per stream): the front end's
+unconsumed feature frames (its convolutions have no time padding, so a window of
+`receptive_field` frames makes each output frame), each layer's recurrent state, and the
+recurrent outputs still waiting for their `lookahead` future frames.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import torch
 from torch import nn
@@ -37,10 +46,11 @@ class Conv2dSubsampling(nn.Module):
         for conv in self.convs:
             mels = _conv_out(mels, conv, dim=1)
         self.output_dim = channels * mels
-        # Shortest input that still yields one output frame.
+        # Shortest input that still yields one output frame: the time receptive field.
         self.min_frames = 1
         while self.output_lengths(torch.tensor([self.min_frames])).item() < 1:
             self.min_frames += 1
+        self.stride = 2 * second_time_stride
 
     def forward(self, features: torch.Tensor) -> torch.Tensor:
         x = features.unsqueeze(1)  # (batch, 1, frames, n_mels)
@@ -66,6 +76,7 @@ class FrameStacking(nn.Module):
         self.factor = factor
         self.output_dim = n_mels * factor
         self.min_frames = factor
+        self.stride = factor
 
     def forward(self, features: torch.Tensor) -> torch.Tensor:
         batch, frames, mels = features.shape
@@ -103,9 +114,52 @@ class RecurrentLayer(nn.Module):
         packed = pack_padded_sequence(x, lengths.cpu(), batch_first=True, enforce_sorted=False)
         out, _ = self.rnn(packed)
         out, _ = pad_packed_sequence(out, batch_first=True, total_length=x.shape[1])
+        return self._after(out, x)
+
+    def step(self, x: torch.Tensor, hidden):
+        """A chunk (batch, frames, input_dim) of a stream, from `hidden` (None at the start) -> (output, hidden)."""
+        out, hidden = self.rnn(x, hidden)
+        return self._after(out, x), hidden
+
+    def _after(self, out: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
         if self.residual:
             out = out + x
         return self.dropout(self.norm(out))
+
+
+class Lookahead(nn.Module):
+    """x + a depthwise convolution over frames t..t+N (the row convolution of Wang et al. 2016, as
+    deepspeech.pytorch's `Lookahead`): each output frame sees N future frames of a unidirectional stack.
+
+    (batch, frames + N, dim), the last N frames being the future of the others -> (batch, frames, dim).
+    Zero-initialised, so it starts as the identity.
+    """
+
+    def __init__(self, dim: int, frames: int) -> None:
+        super().__init__()
+        self.frames = frames
+        self.conv = nn.Conv1d(dim, dim, kernel_size=frames + 1, groups=dim, bias=False)
+        nn.init.zeros_(self.conv.weight)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        y = self.conv(x.transpose(1, 2)).transpose(1, 2)
+        return x[:, : y.shape[1]] + y
+
+
+@dataclass
+class StreamState:
+    """A batch of streams between `AcousticModel.step` calls (see the module docstring).
+
+    features: (batch, frames, n_mels) not yet consumed by the front end; hidden: per layer,
+    the recurrent state (None before the first frame); pending: (batch, frames <= lookahead,
+    dim) recurrent outputs waiting for their future frames; started: whether the front end has
+    made a frame yet.
+    """
+
+    features: torch.Tensor
+    hidden: list
+    pending: torch.Tensor
+    started: bool = False
 
 
 def _init_recurrent(rnn: nn.RNNBase, rnn_type: str) -> None:
@@ -141,7 +195,9 @@ class AcousticModel(nn.Module):
             layers.append(RecurrentLayer(dim, config))
             dim = layers[-1].output_dim
         self.layers = nn.ModuleList(layers)
+        self.lookahead = Lookahead(dim, config.lookahead) if config.lookahead else None
         self.head = nn.Linear(dim, vocab_size)
+        self.n_mels, self.output_dim = n_mels, dim
 
     def forward(self, features: torch.Tensor, lengths: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """features: (batch, frames, n_mels), lengths: (batch,) -> logits (batch, frames', vocab), lengths (batch,)."""
@@ -152,7 +208,70 @@ class AcousticModel(nn.Module):
         out_lengths = self.output_lengths(lengths)
         for layer in self.layers:
             x = layer(x, out_lengths)
+        if self.lookahead is not None:
+            # Frames past each utterance's end are zeros, as they are after a stream's last frame.
+            valid = torch.arange(x.shape[1], device=x.device)[None, :] < out_lengths[:, None].to(x.device)
+            x = self.lookahead(nn.functional.pad(x * valid[..., None], (0, 0, 0, self.lookahead.frames)))
         return self.head(x), out_lengths
+
+    # -- streaming ------------------------------------------------------------------------------
+
+    @property
+    def lookahead_frames(self) -> int:
+        """Feature frames (10 ms) past an output frame's own span that it needs: the front end's
+        window overhang plus the lookahead layer's future output frames."""
+        stride = self.frontend.stride
+        return self.frontend.min_frames - stride + stride * self.config.lookahead
+
+    def initial_state(self, batch: int = 1) -> StreamState:
+        if self.config.bidirectional:
+            raise ValueError("a bidirectional model needs the whole utterance; only a unidirectional one streams")
+        device = self.head.weight.device
+        return StreamState(
+            torch.zeros(batch, 0, self.n_mels, device=device), [None] * len(self.layers),
+            torch.zeros(batch, 0, self.output_dim, device=device),
+        )  # fmt: skip
+
+    def step(self, features: torch.Tensor, state: StreamState) -> tuple[torch.Tensor, StreamState]:
+        """The next feature frames (batch, frames, n_mels) of each stream -> (the logits they complete,
+        (batch, frames', vocab); the new state)."""
+        buffer = torch.cat([state.features, features], 1)
+        window, stride = self.frontend.min_frames, self.frontend.stride
+        count = 0 if buffer.shape[1] < window else int(self.frontend.output_lengths(torch.tensor(buffer.shape[1])))
+        if count == 0:
+            return self._no_logits(buffer.shape[0]), StreamState(buffer, state.hidden, state.pending, state.started)
+        x = self.frontend(buffer[:, : (count - 1) * stride + window])
+        hidden = list(state.hidden)
+        for i, layer in enumerate(self.layers):
+            x, hidden[i] = layer.step(x, hidden[i])
+        logits, pending = self._look_ahead(torch.cat([state.pending, x], 1))
+        return logits, StreamState(buffer[:, count * stride :], hidden, pending, True)
+
+    def flush(self, state: StreamState) -> torch.Tensor:
+        """End of the streams -> the logits still owed (batch, frames', vocab). Like `forward`, a stream
+        shorter than the front end's window is zero-padded to one window, and the last frames'
+        future is zeros."""
+        logits = self._no_logits(state.features.shape[0])
+        if not state.started and state.features.shape[1] > 0:
+            short = self.frontend.min_frames - state.features.shape[1]
+            logits, state = self.step(state.features.new_zeros(state.features.shape[0], short, self.n_mels), state)
+        if self.lookahead is None or state.pending.shape[1] == 0:
+            return logits
+        future = state.pending.new_zeros(state.pending.shape[0], self.lookahead.frames, self.output_dim)
+        rest, _ = self._look_ahead(torch.cat([state.pending, future], 1))
+        return torch.cat([logits, rest], 1)
+
+    def _look_ahead(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Recurrent outputs (batch, frames, dim) -> (logits of those whose future is there, the rest)."""
+        if self.lookahead is None:
+            return self.head(x), x[:, :0]
+        ready = x.shape[1] - self.lookahead.frames
+        if ready <= 0:
+            return self._no_logits(x.shape[0]), x
+        return self.head(self.lookahead(x)), x[:, ready:]
+
+    def _no_logits(self, batch: int) -> torch.Tensor:
+        return self.head.weight.new_zeros(batch, 0, self.head.out_features)
 
     def output_lengths(self, lengths: torch.Tensor) -> torch.Tensor:
         """Frames after subsampling for input `lengths` (batch,); at least 1."""

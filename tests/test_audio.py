@@ -1,6 +1,7 @@
 import numpy as np
 import pytest
 import soundfile
+import torch
 
 from asr.audio import SAMPLE_RATE, AudioError, duration, load, to_mono_16k
 from conftest import tone
@@ -74,3 +75,23 @@ def test_non_finite_samples(tmp_path):
 
 def test_duration_from_header(wav_file):
     assert duration(wav_file) == pytest.approx(1.0)
+
+
+@pytest.mark.parametrize("rate", [8000, 22050, 44100, 48000])
+def test_stream_resampler_equals_offline(rate):
+    import torchaudio.functional as AF
+
+    from asr.audio import StreamResampler
+
+    rng = np.random.default_rng(0)
+    samples = torch.from_numpy(rng.normal(0, 0.1, rate + 777).astype(np.float32))
+    offline = AF.resample(samples, rate, 16000)
+    resampler = StreamResampler(rate)
+    for sizes in ([1], [37], [rate // 10], [5000, 3, 999]):
+        state, pieces, start, i = resampler.init_state(), [], 0, 0
+        while start < len(samples):
+            out, state = resampler.accept(samples[start : start + sizes[i % len(sizes)]], state)
+            pieces.append(out)
+            start, i = start + sizes[i % len(sizes)], i + 1
+        streamed = torch.cat([*pieces, resampler.flush(state)])
+        assert streamed.shape == offline.shape and torch.allclose(streamed, offline, atol=1e-6), sizes

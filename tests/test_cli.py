@@ -323,3 +323,25 @@ def test_library_errors_never_name_command_line_flags():
                     if isinstance(const, ast.Constant) and isinstance(const.value, str) and flag.search(const.value):
                         found.append(f"{path.name}:{node.lineno}: {const.value}")
     assert not found, found
+
+
+def test_stream_prints_finals_and_jsonl_events(capsys, tmp_path):
+    """An untrained unidirectional model on 2 s of noisy tone: whatever it says, the output has the documented shape."""
+    from conftest import TINY_CONFIG
+
+    model = _checkpoint(tmp_path, TINY_CONFIG.with_overrides({"model.bidirectional": False, "model.lookahead": 1}))
+    audio = tmp_path / "a.wav"
+    soundfile.write(audio, (tone(2.0) + np.random.default_rng(0).normal(0, 0.05, 32000)).astype(np.float32), 16000)
+    code, out, _ = run(capsys, "stream", model, audio, "--jsonl", "--no-endpointing", "--chunk-ms", "80")
+    assert code == 0
+    events = [json.loads(line) for line in out.splitlines()]
+    assert {e["type"] for e in events} <= {"partial", "final"} and all(e["file"] == str(audio) for e in events)
+    for e in events:
+        keys = {"file", "type", "segment", "text", "stable"} if e["type"] == "partial" else {"file", "type", "segment", "start", "end", "text", "words"}
+        assert set(e) == keys
+    finals = [e for e in events if e["type"] == "final"]
+    assert len(finals) <= 1 and all(f["start"] == 0 and f["end"] <= 2.0 for f in finals)
+    code, out, _ = run(capsys, "stream", model, audio, "--no-endpointing")
+    assert code == 0 and all(line.startswith(f"{audio}\t0.00\t") for line in out.splitlines())
+    code, _, err = run(capsys, "stream", _checkpoint(tmp_path, TINY_CONFIG), audio)
+    assert code == 1 and "only a unidirectional one streams" in err.splitlines()[-1]

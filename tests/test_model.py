@@ -59,3 +59,58 @@ def test_frame_stacking_concatenates_frames():
     assert out.shape == (2, 2, 12)
     assert torch.equal(out[1, 1], features[1, 4:8].reshape(-1))
     assert FrameStacking(3, 4).output_lengths(torch.tensor([9, 4, 3])).tolist() == [2, 1, 0]
+
+
+def _stream(model, features, sizes):
+    """Feed (1, frames, n_mels) in chunks of the given sizes (cycled) and flush."""
+    state, pieces, start, i = model.initial_state(features.shape[0]), [], 0, 0
+    while start < features.shape[1]:
+        size = sizes[i % len(sizes)]
+        logits, state = model.step(features[:, start : start + size], state)
+        pieces.append(logits)
+        start, i = start + size, i + 1
+    pieces.append(model.flush(state))
+    return torch.cat(pieces, 1)
+
+
+@pytest.mark.parametrize("rnn_type", ["lstm", "gru", "rnn"])
+@pytest.mark.parametrize("lookahead", [0, 2])
+@pytest.mark.parametrize("subsampling,frontend", [(4, "conv2d"), (2, "conv2d"), (4, "stack")])
+def test_streaming_equals_whole_sequence(rnn_type, lookahead, subsampling, frontend):
+    """step/flush over any chunking gives forward's logits: the front end's window, the recurrent
+    state and the lookahead's future frames are carried in the state."""
+    torch.manual_seed(0)
+    config = ModelConfig(
+        rnn_type=rnn_type, bidirectional=False, lookahead=lookahead, subsampling=subsampling, frontend=frontend,
+        hidden_size=12, conv_channels=4, num_layers=2, dropout=0.0,
+    )  # fmt: skip
+    model = AcousticModel(20, 10, config).eval()
+    if model.lookahead is not None:
+        torch.nn.init.normal_(model.lookahead.conv.weight)  # not the identity it starts as
+    features = torch.randn(1, 97, 20)
+    with torch.no_grad():
+        whole, _ = model(features, torch.tensor([97]))
+        for sizes in ([1], [3], [16], [97], [5, 1, 30, 2]):
+            assert torch.allclose(_stream(model, features, sizes), whole, atol=1e-5), sizes
+        short = features[:, :3]  # shorter than the front end's window: zero-padded, as forward does
+        assert torch.allclose(_stream(model, short, [1]), model(short, torch.tensor([3]))[0], atol=1e-5)
+
+
+def test_lookahead_and_what_a_frame_needs():
+    config = ModelConfig(bidirectional=False, lookahead=3, hidden_size=8, conv_channels=4, num_layers=1)
+    model = AcousticModel(20, 10, config)
+    assert model.lookahead_frames == (7 - 4) + 4 * 3  # conv window overhang + 3 output frames of 40 ms
+    assert AcousticModel(20, 10, ModelConfig(bidirectional=False, frontend="stack")).lookahead_frames == 0
+    assert torch.all(model.lookahead.conv.weight == 0)  # the identity at the start of training
+    with pytest.raises(ValueError, match="only a unidirectional one streams"):
+        AcousticModel(20, 10, ModelConfig(hidden_size=8, conv_channels=4, num_layers=1)).initial_state()
+
+
+def test_streams_are_batched_rows():
+    torch.manual_seed(0)
+    model = AcousticModel(20, 10, ModelConfig(bidirectional=False, lookahead=1, hidden_size=8, conv_channels=4, num_layers=2)).eval()
+    torch.nn.init.normal_(model.lookahead.conv.weight)
+    a, b = torch.randn(1, 40, 20), torch.randn(1, 40, 20)
+    with torch.no_grad():
+        both = _stream(model, torch.cat([a, b]), [8])
+        assert torch.allclose(both[1:], _stream(model, b, [8]), atol=1e-5)

@@ -51,14 +51,14 @@ def parse_seeds(text: str) -> list[int]:
     return seeds
 
 
-def run_one(run: Run, recipe: str, data_dir: Path, work: Path) -> Outcome:
+def run_one(run: Run, recipe: str, data_dir: Path, work: Path, extra: list[str]) -> Outcome:
     tag = f"seed{run.seed}_t{run.threads}_{run.capability}"
     env = {**os.environ, "OMP_NUM_THREADS": str(run.threads)}
     env.pop("ATEN_CPU_CAPABILITY", None)
     if run.capability != "native":
         env["ATEN_CPU_CAPABILITY"] = run.capability
     command = ["bash", str(ROOT / "recipes" / recipe / "run.sh"), "--seed", str(run.seed), "--data-dir", str(data_dir),
-               "--out-dir", str(work / "data"), "--exp-dir", str(work / tag)]  # fmt: skip
+               "--out-dir", str(work / "data"), "--exp-dir", str(work / tag), *extra]  # fmt: skip
     started = time.perf_counter()
     result = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True)
     seconds = time.perf_counter() - started
@@ -91,10 +91,12 @@ def main() -> int:
     parser.add_argument("--capabilities", default="native,default", help="native, or ATEN_CPU_CAPABILITY values (default: %(default)s)")
     parser.add_argument("--jobs", type=int, default=1, help="one-thread runs at a time (default: %(default)s)")
     parser.add_argument("--out", type=Path, help="markdown file for the table (default: print only)")
+    parser.add_argument("--recipe-args", default="", help="more options for run.sh, e.g. --recipe-args=--streaming")
     args = parser.parse_args()
     seeds = parse_seeds(args.seeds)
     columns = [(int(t), c) for t in args.threads.split(",") for c in args.capabilities.split(",")]
     runs = [Run(s, t, c) for t, c in columns for s in seeds]
+    extra = args.recipe_args.split()
     with tempfile.TemporaryDirectory(prefix="seed-study-") as tmp:
         work = Path(tmp)
         # Prepare once, alone, so parallel runs do not race on the shared data dir.
@@ -102,12 +104,13 @@ def main() -> int:
                         "--out-dir", str(work / "data"), "--stop-stage", "0"], cwd=ROOT, check=True, stdout=subprocess.DEVNULL)  # fmt: skip
         single = [r for r in runs if r.threads == 1]
         with ThreadPoolExecutor(max(1, args.jobs)) as pool:
-            outcomes = list(pool.map(lambda r: run_one(r, args.recipe, args.data_dir, work), single))
-        outcomes += [run_one(r, args.recipe, args.data_dir, work) for r in runs if r.threads != 1]
+            outcomes = list(pool.map(lambda r: run_one(r, args.recipe, args.data_dir, work, extra), single))
+        outcomes += [run_one(r, args.recipe, args.data_dir, work, extra) for r in runs if r.threads != 1]
     report = "\n".join([
         f"Test WER % greedy / beam search, `{args.recipe}` recipe, one training run per cell.",
         f"`python tools/seed_study.py --recipe {args.recipe} --data-dir {args.data_dir} --seeds {args.seeds} "
-        f"--threads {args.threads} --capabilities {args.capabilities} --jobs {args.jobs}`",
+        f"--threads {args.threads} --capabilities {args.capabilities} --jobs {args.jobs}"
+        + (f" --recipe-args='{args.recipe_args}'`" if args.recipe_args else "`"),
         "",
         table(outcomes, seeds, columns),
         "",

@@ -5,7 +5,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-APT_PACKAGES=(espeak-ng flite festival festvox-kallpc16k festvox-kdlpc16k sox libportaudio2)
+# PortAudio for the microphone (asr live); PulseAudio gives the tests a real virtual microphone.
+APT_PACKAGES=(espeak-ng flite festival festvox-kallpc16k festvox-kdlpc16k sox libportaudio2 pulseaudio pulseaudio-utils libasound2-plugins)
 PYTHON=${PYTHON:-python3}
 VENV=${VENV:-.venv}
 

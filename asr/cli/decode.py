@@ -34,8 +34,12 @@ def add_parsers(commands) -> None:
     add_model_arguments(p)
     p.add_argument("manifest", type=Path, help="JSONL manifest with reference transcripts")
     p.add_argument("--details", type=Path, help="per-utterance TSV, worst first (default: next to the model)")
+    p.add_argument(
+        "--streaming", action="store_true",
+        help="decode each file as a stream (chunks of --chunk-ms, segments ended at pauses) and score the finals' text",
+    )  # fmt: skip
     add_bad_audio_argument(p)
-    add_config_flags(p, ("decode",), exclude=("decode.beam.nbest",))
+    add_config_flags(p, ("decode", "stream"), exclude=("decode.beam.nbest",))
     p.set_defaults(func=evaluate)
 
     p = commands.add_parser("align", help="PNG of a file's waveform, CTC posteriorgram and decoded words")
@@ -91,16 +95,19 @@ def _rounded(value: float, digits: int) -> float | None:
 
 def evaluate(args: argparse.Namespace) -> int:
     model, config, decoder = load_model_and_decoder(args)
+    recognize = _streaming(model, decoder, config.stream) if args.streaming else lambda x: model.transcribe(x, decoder=decoder).text
     bad_audio = BadAudioPolicy(args.on_bad_audio)
     rows, audio_seconds, started = [], 0.0, time.perf_counter()
     for utt, samples in read_audio(load_manifest(args.manifest), bad_audio):
         audio_seconds += samples.shape[0] / SAMPLE_RATE
-        rows.append((utt, model.transcribe(samples, decoder=decoder).text))
+        rows.append((utt, recognize(samples)))
     elapsed = time.perf_counter() - started
     rates = error_rates([u.text for u, _ in rows], [h for _, h in rows])
     details = args.details or args.model.with_name(f"eval-{args.manifest.stem}.tsv")
     write_details(details, rows)
     print(f"decoder {config.decode.describe()}")
+    if args.streaming:
+        print(f"streaming chunk_ms={config.stream.chunk_ms} endpointing={config.stream.endpointing}")
     print(f"utterances {len(rows)}  words {rates.reference_words}")
     print(f"WER {100 * rates.wer:.2f}%  (sub {rates.substitutions}, del {rates.deletions}, ins {rates.insertions})")
     print(f"CER {100 * rates.cer:.2f}%")
@@ -109,6 +116,23 @@ def evaluate(args: argparse.Namespace) -> int:
         print(bad_audio.summary())
     print(f"details: {details}")
     return 0
+
+
+def _streaming(model, decoder, stream_config):
+    """samples -> the text of a stream's finals, fed `chunk_ms` at a time."""
+    from asr.stream import Final, Recognizer
+
+    recognizer = Recognizer(model, decoder, stream_config)
+    chunk = SAMPLE_RATE * stream_config.chunk_ms // 1000
+
+    def recognize(samples) -> str:
+        stream, events = recognizer.stream(), []
+        for start in range(0, samples.shape[0], chunk):
+            events += stream.accept(samples[start : start + chunk])
+        events += stream.finish()
+        return " ".join(e.text for e in events if isinstance(e, Final))
+
+    return recognize
 
 
 def write_details(path: Path, rows: list[tuple[Utterance, str]]) -> None:

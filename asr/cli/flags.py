@@ -77,8 +77,8 @@ def resolve_config(
     beam search; a layer that sets the greedy decoder drops the beam settings of the layers below.
     """
     config = base or ExperimentConfig()
-    if getattr(args, "config", None):
-        config = _apply(config, read_overrides(args.config, yaml_sections), str(args.config))
+    for path in getattr(args, "config", None) or ():  # each file over the ones before it
+        config = _apply(config, read_overrides(path, yaml_sections), str(path))
     overrides = flag_overrides(args)
     beam_only = sorted(k for k in overrides if k.startswith(BEAM_ONLY))
     if beam_only and overrides.get("decode.decoder") == GREEDY:
@@ -101,4 +101,6 @@ def add_model_arguments(parser: argparse.ArgumentParser) -> None:
     """The positional MODEL and --device every decoding command takes."""
     parser.add_argument("model", type=Path, help="a checkpoint made by asr train (best.pt)")
     parser.add_argument("--device", help="cpu, cuda, cuda:1 ... (default: cuda when present)")
-    parser.add_argument("--config", type=Path, help="YAML with decode (and stream) sections over the model's own")
+    parser.add_argument(
+        "--config", type=Path, action="append", help="YAML with decode (and stream) sections over the model's own; repeatable, later files win"
+    )

@@ -16,7 +16,7 @@ def add_parsers(commands) -> None:
     p.add_argument("--train", required=True, type=Path, help="training manifest (JSONL)")
     p.add_argument("--dev", required=True, type=Path, help="dev manifest (JSONL), scored every epoch")
     p.add_argument("--exp-dir", required=True, type=Path, help="folder for checkpoints and logs")
-    p.add_argument("--config", type=Path, help="YAML config over the defaults")
+    p.add_argument("--config", type=Path, action="append", help="YAML config over the defaults; repeatable, later files win")
     p.add_argument("--device", help="cpu, cuda, cuda:1 ... (default: cuda when present)")
     p.add_argument("--resume", action="store_true", help="continue from EXP_DIR/last.pt (made with the same settings)")
     add_config_flags(p, SECTIONS)

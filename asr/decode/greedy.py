@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from asr.decode.types import Hypothesis, WordAlignment, check_logprobs
+from asr.decode.types import Hypothesis, WordAlignment, check_logprobs, stable_words
 from asr.tokenizer import BLANK, SPACE, word_units
 
 
@@ -68,6 +68,10 @@ class GreedyDecoder:
         words = self._words(np.array(state.ids, int), np.array(state.frames, int), np.array(state.token_logprobs))
         text = " ".join(w.word for w in words)
         return Hypothesis(text=text, token_ids=tuple(state.ids), score=state.am_score, am_score=state.am_score, words=words)
+
+    def stable(self, state: GreedyState) -> str:
+        """The complete words so far: the best path never changes what it has emitted."""
+        return stable_words(self.tokens, state.ids, self.word_units)
 
     def end(self, state: GreedyState) -> list[Hypothesis]:
         return [self.partial(state)]

@@ -42,7 +42,7 @@ from asr.config import BeamSearchOptions
 from asr.decode import prefix_beam_kernels as k
 from asr.decode.lexicon import HotwordTrie, WordTrie, empty_hotword_arrays, empty_word_arrays
 from asr.decode.lm import BOS, EOS, LN10, UNK, NgramLM
-from asr.decode.types import Hypothesis, WordAlignment, check_logprobs
+from asr.decode.types import Hypothesis, WordAlignment, check_logprobs, stable_words
 from asr.tokenizer import SPACE, word_units
 
 FRAMES_PER_CALL = 256  # frames per kernel call: bounds the tree growth between compactions
@@ -164,6 +164,16 @@ class BeamSearchDecoder:
         node = int(state.beam_node[0])
         am = _logaddexp(float(state.beam_pb[0]), float(state.beam_pnb[0]))
         return self._hypothesis(state, node, am, float(state.tree[k.EXT][node]))
+
+    def stable(self, state: BeamState) -> str:
+        """The complete words every surviving prefix shares: whatever comes later extends one of them."""
+        paths = [k.node_path(state.tree[k.PARENT], int(node)) for node in state.beam_node[: state.n_beam]]
+        shared = min(map(len, paths), default=0)
+        for path in paths[1:]:
+            differ = np.flatnonzero(path[:shared] != paths[0][:shared])
+            shared = int(differ[0]) if differ.size else shared
+        ids = state.tree[k.TOKEN][paths[0][:shared]].tolist() if paths else []
+        return stable_words(self.tokens, ids, self.word_units)
 
     def end(self, state: BeamState) -> list[Hypothesis]:
         """Score the last word and `</s>`; the N-best (best first), each with word timings.

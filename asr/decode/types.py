@@ -44,7 +44,8 @@ class Decoder(Protocol):
 
     One shot: `decode(logprobs)` -> N-best, best first. Incremental, for streams:
     `state = begin()`, then `state = step(state, chunk)` per chunk, `partial(state)` for the
-    best hypothesis so far, `end(state)` for the N-best. Any chunking gives the one-shot result.
+    best hypothesis so far, `stable(state)` for the words of it no later frame can change,
+    `end(state)` for the N-best. Any chunking gives the one-shot result.
     """
 
     def decode(self, logprobs: np.ndarray) -> list[Hypothesis]: ...
@@ -57,7 +58,17 @@ class Decoder(Protocol):
 
     def partial(self, state: Any) -> Hypothesis: ...
 
+    def stable(self, state: Any) -> str: ...
+
     def end(self, state: Any) -> list[Hypothesis]: ...
+
+
+def stable_words(tokens: Sequence[str], ids: Sequence[int], word_units: bool) -> str:
+    """The complete words of a token sequence: every token with word units, else those before the last space."""
+    if word_units:
+        return " ".join(tokens[i] for i in ids)
+    text = "".join(tokens[i] for i in ids)
+    return " ".join(text[: text.rfind(" ") + 1].split())
 
 
 def check_logprobs(logprobs: np.ndarray, vocab: int) -> np.ndarray:
