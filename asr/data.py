@@ -45,12 +45,13 @@ class Utterance:
     speaker: str = ""
 
     def to_json(self, relative_to: Path | None = None) -> str:
+        """One manifest line; with `relative_to` (an absolute folder), an audio path under it is written relative to it."""
         audio = self.audio
         if relative_to is not None:
             try:
-                audio = audio.relative_to(relative_to)
+                audio = audio.absolute().relative_to(relative_to)
             except ValueError:
-                pass
+                audio = audio.absolute()  # a relative path would be read against the manifest's folder
         fields = {"id": self.id, "audio": str(audio)}
         if self.duration is not None:
             fields["duration"] = round(self.duration, 4)
@@ -124,7 +125,7 @@ def write_manifest(utterances: Sequence[Utterance], path: Pathlike) -> None:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")
-    folder = path.parent.resolve()
+    folder = path.parent.absolute()
     tmp.write_text("".join(u.to_json(folder) + "\n" for u in utterances))
     tmp.replace(path)
 

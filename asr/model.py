@@ -226,7 +226,7 @@ class AcousticModel(nn.Module):
     def initial_state(self, batch: int = 1) -> StreamState:
         if self.config.bidirectional:
             raise ValueError("a bidirectional model needs the whole utterance; only a unidirectional one streams")
-        device = self.head.weight.device
+        device = self.frontend_device
         return StreamState(
             torch.zeros(batch, 0, self.n_mels, device=device), [None] * len(self.layers),
             torch.zeros(batch, 0, self.output_dim, device=device),
@@ -271,7 +271,12 @@ class AcousticModel(nn.Module):
         return self.head(self.lookahead(x)), x[:, ready:]
 
     def _no_logits(self, batch: int) -> torch.Tensor:
-        return self.head.weight.new_zeros(batch, 0, self.head.out_features)
+        return torch.zeros(batch, 0, self.head.out_features, device=self.frontend_device)
+
+    @property
+    def frontend_device(self) -> torch.device:
+        """Where the model runs (read from its first parameter: a quantized head has no `.weight` tensor)."""
+        return next(self.parameters()).device
 
     def output_lengths(self, lengths: torch.Tensor) -> torch.Tensor:
         """Frames after subsampling for input `lengths` (batch,); at least 1."""

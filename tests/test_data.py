@@ -1,4 +1,5 @@
 import json
+from pathlib import Path
 
 import pytest
 import soundfile
@@ -156,3 +157,14 @@ def test_sampler_long_utterance_gets_own_batch():
 def test_collate_all_bad():
     batch = collate([])
     assert batch.ids == [] and torch.numel(batch.targets) == 0
+
+
+def test_manifest_written_from_relative_paths_reads_back(tmp_path, wav_file, monkeypatch):
+    """Paths relative to the working directory (as recipes pass them) are stored relative to the manifest."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "corpus" / "wav").mkdir(parents=True)
+    (tmp_path / "corpus" / "wav" / "a.wav").write_bytes(wav_file.read_bytes())
+    write_manifest([Utterance("a", Path("corpus/wav/a.wav"), 1.0, "a"), Utterance("b", wav_file, 1.0, "b")], Path("corpus/m.jsonl"))
+    lines = [json.loads(line) for line in (tmp_path / "corpus" / "m.jsonl").read_text().splitlines()]
+    assert lines[0]["audio"] == "wav/a.wav"
+    assert [u.audio for u in load_manifest("corpus/m.jsonl")] == [tmp_path / "corpus/wav/a.wav", wav_file]

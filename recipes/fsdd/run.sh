@@ -1,23 +1,27 @@
 #!/usr/bin/env bash
 # FSDD recipe: prepare -> synthesise TTS digits -> train -> evaluate. Stages are safe to re-run.
 #   bash recipes/fsdd/run.sh [--data-dir DIR] [--stage N] [--stop-stage N] [--exp-dir DIR]
-#                            [--no-tts] [--tts-per-digit N]
+#                            [--no-tts] [--tts-per-digit N] [--seed N] [--streaming]
 # DIR holds recordings/ (default: download from GitHub into download/fsdd).
 # Four training speakers are too few to generalise, so stage 1 has Debian's TTS engines
 # (espeak-ng, flite, festival: apt-get install espeak-ng flite festival festvox-kallpc16k sox)
 # read each digit N times with the synthetic corpus' training voices at 8 kHz, and training
 # uses train_tts.jsonl = FSDD train + those digits. --no-tts trains on FSDD alone.
-# Dev and test are always the real held-out speakers (nicolas, theo).
+# Dev and test are always the real held-out speakers (nicolas, theo). --streaming trains the
+# unidirectional model of conf/stream.yaml (exp dir with a _stream suffix) and also scores it as a stream.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 data_dir=download/fsdd; out_dir=data/fsdd; exp_dir=; stage=0; stop_stage=3; seed=
-tts=true; tts_per_digit=150
+tts=true; tts_per_digit=150; streaming=false
 . recipes/parse_options.sh
 here=recipes/fsdd
 if $tts; then train=$out_dir/train_tts.jsonl; else train=$out_dir/train.jsonl; fi
 if [ -z "$exp_dir" ]; then
   if $tts; then exp_dir=exp/fsdd_tts; else exp_dir=exp/fsdd; fi
+  if $streaming; then exp_dir=${exp_dir}_stream; fi
 fi
+configs="--config $here/conf/train.yaml"
+if $streaming; then configs="$configs --config $here/conf/stream.yaml"; fi
 
 if [ "$stage" -le 0 ] && [ "$stop_stage" -ge 0 ]; then
   echo "== stage 0: prepare manifests"
@@ -32,10 +36,13 @@ if [ "$stage" -le 2 ] && [ "$stop_stage" -ge 2 ]; then
   if [ -f "$exp_dir/last.pt" ]; then resume=--resume; else resume=; fi
   # One torch thread, as the recipe was timed (2 shared cores); set OMP_NUM_THREADS for more.
   OMP_NUM_THREADS=${OMP_NUM_THREADS:-1} \
-    asr train --config $here/conf/train.yaml --train "$train" --dev "$out_dir/dev.jsonl" --exp-dir "$exp_dir" $resume ${seed:+--seed "$seed"}
+    asr train $configs --train "$train" --dev "$out_dir/dev.jsonl" --exp-dir "$exp_dir" $resume ${seed:+--seed "$seed"}
 fi
 if [ "$stage" -le 3 ] && [ "$stop_stage" -ge 3 ]; then
   echo "== stage 3: evaluate on the held-out test speaker (greedy, then beam search with the ten-word lexicon)"
   asr eval "$exp_dir/best.pt" "$out_dir/test.jsonl" --details "$exp_dir/eval-test-greedy.tsv"
   asr eval "$exp_dir/best.pt" "$out_dir/test.jsonl" --details "$exp_dir/eval-test.tsv" --config $here/conf/decode.yaml
+  if $streaming; then
+    asr eval "$exp_dir/best.pt" "$out_dir/test.jsonl" --details "$exp_dir/eval-test-stream.tsv" --config $here/conf/decode.yaml --streaming
+  fi
 fi

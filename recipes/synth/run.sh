@@ -2,12 +2,17 @@
 # The built-in demo: synthesise an English corpus with Debian's TTS engines, train a small
 # LSTM-CTC model on the CPU, report test WER/CER on voices never heard in training, and
 # transcribe a sample file. No download. Stages are safe to re-run.
-#   bash recipes/synth/run.sh [--stage N] [--stop-stage N] [--out-dir DIR] [--exp-dir DIR]
+#   bash recipes/synth/run.sh [--stage N] [--stop-stage N] [--out-dir DIR] [--exp-dir DIR] [--seed N] [--streaming]
+# --streaming trains the unidirectional model of conf/stream.yaml (in exp/synth_stream) and
+# ends by streaming the sample file through it (asr stream) after transcribing it.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-out_dir=data/synth; exp_dir=exp/synth; stage=0; stop_stage=3; seed=
+out_dir=data/synth; exp_dir=; stage=0; stop_stage=3; seed=; streaming=false
 . recipes/parse_options.sh
 here=recipes/synth
+configs="--config $here/conf/train.yaml"
+if $streaming; then configs="$configs --config $here/conf/stream.yaml"; fi
+if [ -z "$exp_dir" ]; then if $streaming; then exp_dir=exp/synth_stream; else exp_dir=exp/synth; fi; fi
 
 if [ "$stage" -le 0 ] && [ "$stop_stage" -ge 0 ]; then
   echo "== stage 0: synthesise the corpus (espeak-ng, flite, festival)"
@@ -16,7 +21,7 @@ fi
 if [ "$stage" -le 1 ] && [ "$stop_stage" -ge 1 ]; then
   echo "== stage 1: train (about 10 minutes on 2 CPU cores)"
   if [ -f "$exp_dir/last.pt" ]; then resume=--resume; else resume=; fi
-  asr train --config $here/conf/train.yaml --train "$out_dir/train.jsonl" --dev "$out_dir/dev.jsonl" --exp-dir "$exp_dir" $resume ${seed:+--seed "$seed"}
+  asr train $configs --train "$out_dir/train.jsonl" --dev "$out_dir/dev.jsonl" --exp-dir "$exp_dir" $resume ${seed:+--seed "$seed"}
 fi
 if [ "$stage" -le 2 ] && [ "$stop_stage" -ge 2 ]; then
   echo "== stage 2: evaluate on the test voices: greedy, then beam search with a word 3-gram of the training text"
@@ -34,4 +39,8 @@ if [ "$stage" -le 3 ] && [ "$stop_stage" -ge 3 ]; then
   echo "== stage 3: transcribe a test file ($(echo "$sample" | cut -d'|' -f3 | xargs))"
   echo "reference:  $(echo "$sample" | cut -d'|' -f2 | xargs)"
   asr transcribe "$exp_dir/best.pt" "$file" --json
+  if $streaming; then
+    echo "== stage 3: the same file as a stream, 160 ms chunks at the pace of real time"
+    asr stream "$exp_dir/best.pt" "$file" --realtime
+  fi
 fi
