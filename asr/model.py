@@ -8,8 +8,9 @@ A unidirectional model also streams: `initial_state`, then `step(features, state
 chunk and `flush(state)` at the end give the logits `forward` gives for the whole
 sequence. The state is explicit and batched (one row per stream): the front end's
 unconsumed feature frames (its convolutions have no time padding, so a window of
-`receptive_field` frames makes each output frame), each layer's recurrent state, and the
-recurrent outputs still waiting for their `lookahead` future frames.
+`window_frames` frames makes each output frame), the recurrent state, and the recurrent
+outputs still waiting for their `lookahead` future frames. `ChunkedStreaming` does the
+stepping over two pieces, `encode_chunk` and `head_chunk`, which `asr.export` also exports.
 """
 
 from __future__ import annotations
@@ -148,18 +149,82 @@ class Lookahead(nn.Module):
 
 @dataclass
 class StreamState:
-    """A batch of streams between `AcousticModel.step` calls (see the module docstring).
+    """A batch of streams between `step` calls (see the module docstring).
 
-    features: (batch, frames, n_mels) not yet consumed by the front end; hidden: per layer,
-    the recurrent state (None before the first frame); pending: (batch, frames <= lookahead,
-    dim) recurrent outputs waiting for their future frames; started: whether the front end has
-    made a frame yet.
+    features: (batch, frames, n_mels) not yet consumed by the front end; h, c: (layers, batch,
+    hidden) recurrent state (c unused but by LSTMs; zeros at the start, as torch's RNNs begin);
+    pending: (batch, frames <= lookahead, dim) recurrent outputs waiting for their future frames;
+    started: whether the front end has made a frame yet.
     """
 
     features: torch.Tensor
-    hidden: list
+    h: torch.Tensor
+    c: torch.Tensor
     pending: torch.Tensor
     started: bool = False
+
+
+class ChunkedStreaming:
+    """`initial_state` / `step` / `flush` over two pieces a subclass provides, so the eager model and
+    its exported forms (`asr.export`) stream through the same code:
+
+    encode_chunk(window (batch, frames, n_mels), h, c) -> (recurrent outputs (batch, frames', dim), h, c),
+        `window` being whole front-end windows: (frames' - 1) * stride + window_frames frames;
+    head_chunk(outputs (batch, frames' + lookahead, dim)) -> logits (batch, frames', vocab).
+
+    Geometry attributes: window_frames, stride, n_mels, output_dim, vocab_size, lookahead_count,
+    rnn_layers, hidden_size, config, device.
+    """
+
+    @property
+    def lookahead_frames(self) -> int:
+        """Feature frames (10 ms) past an output frame's own span that it needs: the front end's
+        window overhang plus the lookahead layer's future output frames."""
+        return self.window_frames - self.stride + self.stride * self.lookahead_count
+
+    def initial_state(self, batch: int = 1) -> StreamState:
+        if self.config.bidirectional:
+            raise ValueError("a bidirectional model needs the whole utterance; only a unidirectional one streams")
+        device = self.device
+        zeros = torch.zeros(self.rnn_layers, batch, self.hidden_size, device=device)
+        return StreamState(
+            torch.zeros(batch, 0, self.n_mels, device=device), zeros, zeros.clone(), torch.zeros(batch, 0, self.output_dim, device=device)
+        )
+
+    def step(self, features: torch.Tensor, state: StreamState) -> tuple[torch.Tensor, StreamState]:
+        """The next feature frames (batch, frames, n_mels) of each stream -> (the logits they complete,
+        (batch, frames', vocab); the new state)."""
+        buffer = torch.cat([state.features, features], 1)
+        count = 0 if buffer.shape[1] < self.window_frames else (buffer.shape[1] - self.window_frames) // self.stride + 1
+        if count == 0:
+            return self._no_logits(buffer.shape[0]), StreamState(buffer, state.h, state.c, state.pending, state.started)
+        x, h, c = self.encode_chunk(buffer[:, : (count - 1) * self.stride + self.window_frames], state.h, state.c)
+        logits, pending = self._look_ahead(torch.cat([state.pending, x], 1))
+        return logits, StreamState(buffer[:, count * self.stride :], h, c, pending, True)
+
+    def flush(self, state: StreamState) -> torch.Tensor:
+        """End of the streams -> the logits still owed (batch, frames', vocab). Like `forward`, a stream
+        shorter than the front end's window is zero-padded to one window, and the last frames'
+        future is zeros."""
+        logits = self._no_logits(state.features.shape[0])
+        if not state.started and state.features.shape[1] > 0:
+            short = self.window_frames - state.features.shape[1]
+            logits, state = self.step(state.features.new_zeros(state.features.shape[0], short, self.n_mels), state)
+        if self.lookahead_count == 0 or state.pending.shape[1] == 0:
+            return logits
+        future = state.pending.new_zeros(state.pending.shape[0], self.lookahead_count, self.output_dim)
+        rest, _ = self._look_ahead(torch.cat([state.pending, future], 1))
+        return torch.cat([logits, rest], 1)
+
+    def _look_ahead(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Recurrent outputs (batch, frames, dim) -> (logits of those whose future is there, the rest)."""
+        ready = x.shape[1] - self.lookahead_count
+        if ready <= 0:
+            return self._no_logits(x.shape[0]), x
+        return self.head_chunk(x), x[:, ready:]
+
+    def _no_logits(self, batch: int) -> torch.Tensor:
+        return torch.zeros(batch, 0, self.vocab_size, device=self.device)
 
 
 def _init_recurrent(rnn: nn.RNNBase, rnn_type: str) -> None:
@@ -177,7 +242,7 @@ def _init_recurrent(rnn: nn.RNNBase, rnn_type: str) -> None:
                 param.data[hidden : 2 * hidden] = 1.0  # gate order i, f, g, o
 
 
-class AcousticModel(nn.Module):
+class AcousticModel(ChunkedStreaming, nn.Module):
     """Features (batch, frames, n_mels) -> CTC logits (batch, frames', vocab_size)."""
 
     def __init__(self, n_mels: int, vocab_size: int, config: ModelConfig) -> None:
@@ -214,67 +279,52 @@ class AcousticModel(nn.Module):
             x = self.lookahead(nn.functional.pad(x * valid[..., None], (0, 0, 0, self.lookahead.frames)))
         return self.head(x), out_lengths
 
-    # -- streaming ------------------------------------------------------------------------------
+    # -- streaming (the stepping itself is ChunkedStreaming's) ---------------------------------------
 
-    @property
-    def lookahead_frames(self) -> int:
-        """Feature frames (10 ms) past an output frame's own span that it needs: the front end's
-        window overhang plus the lookahead layer's future output frames."""
-        stride = self.frontend.stride
-        return self.frontend.min_frames - stride + stride * self.config.lookahead
-
-    def initial_state(self, batch: int = 1) -> StreamState:
-        if self.config.bidirectional:
-            raise ValueError("a bidirectional model needs the whole utterance; only a unidirectional one streams")
-        device = self.frontend_device
-        return StreamState(
-            torch.zeros(batch, 0, self.n_mels, device=device), [None] * len(self.layers),
-            torch.zeros(batch, 0, self.output_dim, device=device),
-        )  # fmt: skip
-
-    def step(self, features: torch.Tensor, state: StreamState) -> tuple[torch.Tensor, StreamState]:
-        """The next feature frames (batch, frames, n_mels) of each stream -> (the logits they complete,
-        (batch, frames', vocab); the new state)."""
-        buffer = torch.cat([state.features, features], 1)
-        window, stride = self.frontend.min_frames, self.frontend.stride
-        count = 0 if buffer.shape[1] < window else int(self.frontend.output_lengths(torch.tensor(buffer.shape[1])))
-        if count == 0:
-            return self._no_logits(buffer.shape[0]), StreamState(buffer, state.hidden, state.pending, state.started)
-        x = self.frontend(buffer[:, : (count - 1) * stride + window])
-        hidden = list(state.hidden)
+    def encode_chunk(self, window: torch.Tensor, h: torch.Tensor, c: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """Whole front-end windows (batch, frames, n_mels) and the recurrent state (layers, batch, hidden)
+        -> (recurrent outputs (batch, frames', dim), new h, new c)."""
+        x, hs, cs = self.frontend(window), [], []
+        lstm = self.config.rnn_type == "lstm"
         for i, layer in enumerate(self.layers):
-            x, hidden[i] = layer.step(x, hidden[i])
-        logits, pending = self._look_ahead(torch.cat([state.pending, x], 1))
-        return logits, StreamState(buffer[:, count * stride :], hidden, pending, True)
+            x, hidden = layer.step(x, (h[i : i + 1], c[i : i + 1]) if lstm else h[i : i + 1])
+            hs.append(hidden[0] if lstm else hidden)
+            cs.append(hidden[1] if lstm else c[i : i + 1])
+        if not self.layers:
+            return x, h, c
+        return x, torch.cat(hs), torch.cat(cs)
 
-    def flush(self, state: StreamState) -> torch.Tensor:
-        """End of the streams -> the logits still owed (batch, frames', vocab). Like `forward`, a stream
-        shorter than the front end's window is zero-padded to one window, and the last frames'
-        future is zeros."""
-        logits = self._no_logits(state.features.shape[0])
-        if not state.started and state.features.shape[1] > 0:
-            short = self.frontend.min_frames - state.features.shape[1]
-            logits, state = self.step(state.features.new_zeros(state.features.shape[0], short, self.n_mels), state)
-        if self.lookahead is None or state.pending.shape[1] == 0:
-            return logits
-        future = state.pending.new_zeros(state.pending.shape[0], self.lookahead.frames, self.output_dim)
-        rest, _ = self._look_ahead(torch.cat([state.pending, future], 1))
-        return torch.cat([logits, rest], 1)
-
-    def _look_ahead(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """Recurrent outputs (batch, frames, dim) -> (logits of those whose future is there, the rest)."""
-        if self.lookahead is None:
-            return self.head(x), x[:, :0]
-        ready = x.shape[1] - self.lookahead.frames
-        if ready <= 0:
-            return self._no_logits(x.shape[0]), x
-        return self.head(self.lookahead(x)), x[:, ready:]
-
-    def _no_logits(self, batch: int) -> torch.Tensor:
-        return torch.zeros(batch, 0, self.head.out_features, device=self.frontend_device)
+    def head_chunk(self, x: torch.Tensor) -> torch.Tensor:
+        """Recurrent outputs (batch, frames + lookahead, dim), the last `lookahead` being future frames
+        -> logits (batch, frames, vocab)."""
+        return self.head(x if self.lookahead is None else self.lookahead(x))
 
     @property
-    def frontend_device(self) -> torch.device:
+    def window_frames(self) -> int:
+        return self.frontend.min_frames
+
+    @property
+    def stride(self) -> int:
+        return self.frontend.stride
+
+    @property
+    def vocab_size(self) -> int:
+        return self.head.out_features
+
+    @property
+    def lookahead_count(self) -> int:
+        return self.config.lookahead
+
+    @property
+    def rnn_layers(self) -> int:
+        return len(self.layers)
+
+    @property
+    def hidden_size(self) -> int:
+        return self.config.hidden_size
+
+    @property
+    def device(self) -> torch.device:
         """Where the model runs (read from its first parameter: a quantized head has no `.weight` tensor)."""
         return next(self.parameters()).device
 

@@ -25,7 +25,7 @@ from asr.audio import SAMPLE_RATE, AudioError, ResampleState, StreamResampler
 from asr.config import StreamConfig
 from asr.decode.types import Decoder, WordAlignment
 from asr.features import FeatureState
-from asr.model import StreamState
+from asr.model import ChunkedStreaming, StreamState
 from asr.tokenizer import BLANK
 from asr.transcribe import Transcriber
 
@@ -85,16 +85,23 @@ class RecognizerState:
 
 
 class Recognizer:
-    """Streams through a unidirectional model; `decoder` defaults to the model's own decode settings."""
+    """Streams through a unidirectional model; `decoder` defaults to the model's own decode settings.
 
-    def __init__(self, transcriber: Transcriber, decoder: Decoder | None = None, config: StreamConfig | None = None) -> None:
+    `runner` is what steps the model: the transcriber's eager model by default, or an exported one
+    (`asr.export.load_exported`: TorchScript or onnxruntime) with the same `ChunkedStreaming` code.
+    """
+
+    def __init__(
+        self, transcriber: Transcriber, decoder: Decoder | None = None, config: StreamConfig | None = None,
+        runner: ChunkedStreaming | None = None,
+    ) -> None:  # fmt: skip
         if transcriber.model.config.bidirectional:
             raise StreamError(
                 "this model is bidirectional, so it needs whole utterances; only a unidirectional one streams "
                 "(train with model.bidirectional: false)"
             )
         self.transcriber = transcriber
-        self.model, self.extractor = transcriber.model, transcriber.extractor
+        self.model, self.extractor = runner or transcriber.model, transcriber.extractor
         self.decoder = decoder or transcriber.decoder()
         self.config = config or transcriber.config.stream
         self.frame_shift = transcriber.frame_shift

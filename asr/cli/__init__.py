@@ -6,6 +6,7 @@
   align        asr.cli.decode     PNG of waveform, posteriorgram and words
   stream       asr.cli.stream     files through a streaming model: partials, finals at pauses
   live         asr.cli.live       the microphone through a streaming model
+  export       asr.cli.export     a streaming model -> TorchScript / ONNX
   tune-lm      asr.cli.tune       grid-search the LM weight and word bonus
   lm build     asr.cli.lm         modified Kneser-Ney n-gram LM
   import-kaldi asr.cli.data       Kaldi data dir -> JSONL manifest
@@ -23,7 +24,7 @@ import sys
 from asr.align import PlotUnavailable
 from asr.audio import AudioError
 from asr.checkpoint import CheckpointError
-from asr.cli import data, decode, live, lm, stream, train, tune
+from asr.cli import data, decode, export, live, lm, stream, train, tune
 from asr.cli.flags import UsageError
 from asr.config import ConfigError
 from asr.data import ManifestError
@@ -36,20 +37,21 @@ USER_ERRORS = (
     TokenizerError, UsageError,
     OSError,  # a missing file, a folder that cannot be written: "[Errno 13] Permission denied: 'x'"
 )  # fmt: skip
-COMMAND_GROUPS = (train, decode, stream, live, tune, lm, data)
+COMMAND_GROUPS = (train, decode, stream, live, export, tune, lm, data)
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(message)s", stream=sys.stderr)
+    from asr.export import ExportError
     from asr.live import LiveError
     from asr.stream import StreamError
     from asr.train import TrainingError
 
     try:
         return args.func(args) or 0
-    except (*USER_ERRORS, LiveError, StreamError, TrainingError) as err:
+    except (*USER_ERRORS, ExportError, LiveError, StreamError, TrainingError) as err:
         print(f"asr: error: {err}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

@@ -14,7 +14,7 @@ from pathlib import Path
 from asr.audio import SAMPLE_RATE
 from asr.cli.decode import load_model_and_decoder
 from asr.cli.flags import UsageError, add_config_flags
-from asr.cli.stream import EventPrinter
+from asr.cli.stream import EventPrinter, add_runtime_argument, streaming_runner
 
 MIN_BLOCK_FRAMES = 1600  # smaller PortAudio blocks once gave imperfect audio through PulseAudio
 
@@ -29,6 +29,7 @@ def add_parsers(commands) -> None:
     p.add_argument("--jsonl", action="store_true", help="one JSON object per partial or final result")
     p.add_argument("--compute-device", dest="device", help="torch device: cpu, cuda ... (default: cuda when present)")
     p.add_argument("--config", type=Path, action="append", help="YAML with decode and stream sections over the model's own")
+    add_runtime_argument(p)
     add_config_flags(p, ("decode", "stream"))
     p.set_defaults(func=run)
 
@@ -44,7 +45,7 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError("asr live needs a MODEL (or --list-devices)")
     device = choose_device(args.input_device)
     model, config, decoder = load_model_and_decoder(args)
-    recognizer = Recognizer(model, decoder, config.stream)
+    recognizer = Recognizer(model, decoder, config.stream, runner=streaming_runner(args))
     source = MicrophoneSource(args.rate, max(MIN_BLOCK_FRAMES, args.rate * config.stream.chunk_ms // 1000))
     printer = EventPrinter(jsonl=args.jsonl, live=sys.stdout.isatty() and not args.jsonl)
     stop = threading.Event()

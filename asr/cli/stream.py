@@ -16,7 +16,7 @@ from pathlib import Path
 
 from asr.audio import SAMPLE_RATE, load
 from asr.cli.decode import load_model_and_decoder
-from asr.cli.flags import add_config_flags, add_model_arguments
+from asr.cli.flags import UsageError, add_config_flags, add_model_arguments
 
 
 def add_parsers(commands) -> None:
@@ -25,15 +25,35 @@ def add_parsers(commands) -> None:
     p.add_argument("files", nargs="+", type=Path, help="audio files (WAV, FLAC, OGG, MP3; any rate and channel count)")
     p.add_argument("--realtime", action="store_true", help="feed each chunk when its audio would have been heard")
     p.add_argument("--jsonl", action="store_true", help="one JSON object per partial or final result")
+    add_runtime_argument(p)
     add_config_flags(p, ("decode", "stream"))
     p.set_defaults(func=run)
+
+
+def add_runtime_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--runtime", choices=["eager", "torchscript", "onnx"], default="eager",
+        help="what runs the model: eager torch, or the files `asr export MODEL --format F` wrote beside it (default: %(default)s)",
+    )  # fmt: skip
+
+
+def streaming_runner(args: argparse.Namespace):
+    """None (the eager model) or the exported model --runtime names, from beside the checkpoint."""
+    if args.runtime == "eager":
+        return None
+    from asr.export import default_path, load_exported
+
+    path = default_path(args.model, args.runtime).with_suffix(".json")
+    if not path.is_file():
+        raise UsageError(f"{path}: no {args.runtime} export of {args.model}; run: asr export {args.model} --format {args.runtime}")
+    return load_exported(path)
 
 
 def run(args: argparse.Namespace) -> int:
     from asr.stream import Recognizer
 
     model, config, decoder = load_model_and_decoder(args)
-    recognizer = Recognizer(model, decoder, config.stream)
+    recognizer = Recognizer(model, decoder, config.stream, runner=streaming_runner(args))
     printer = EventPrinter(jsonl=args.jsonl, live=sys.stdout.isatty() and not args.jsonl)
     chunk = SAMPLE_RATE * config.stream.chunk_ms // 1000
     for path in args.files:
