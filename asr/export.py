@@ -26,7 +26,7 @@ from asr.config import ModelConfig
 from asr.model import AcousticModel, ChunkedStreaming
 
 FORMATS = {"torchscript": "pt", "onnx": "onnx"}
-RUNTIMES = ("eager", "torchscript", "onnx")
+RUNTIMES = ("eager", "int8", "torchscript", "onnx")
 PARITY_ATOL = 1e-4
 
 
@@ -132,6 +132,16 @@ class ExportedModel(ChunkedStreaming):
 
     def eval(self):
         return self
+
+
+def quantized(model: AcousticModel) -> AcousticModel:
+    """A copy with int8 weights in its LSTM/GRU/RNN and linear layers (torch.ao dynamic quantization,
+    CPU only). It streams through the same code, but each call quantizes its activations by their
+    own range, so unlike fp32 its output depends slightly on the chunking."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # torch.ao announces its own deprecation in favour of torchao
+        layers = {torch.nn.LSTM, torch.nn.GRU, torch.nn.RNN, torch.nn.Linear}
+        return torch.ao.quantization.quantize_dynamic(model.cpu().eval(), layers, dtype=torch.qint8)
 
 
 def default_path(checkpoint: Path, fmt: str) -> Path:

@@ -75,3 +75,24 @@ def test_parity_check_catches_a_different_model(tmp_path):
         model.head.bias += 0.01  # the exported graph keeps the old weights
     with pytest.raises(ExportError, match="differs from the eager one"):
         check_parity(model, exported)
+
+
+def test_int8_copy_streams_like_its_own_offline_pass():
+    """The int8 copy streams through the same code. Dynamic quantization scales each call's activations
+    by their own range, so chunked and whole differ a little (unlike fp32, which agrees to 1e-5)."""
+    from asr.export import quantized
+
+    model = _transcriber().model.eval()
+    torch.manual_seed(1)
+    features = torch.randn(1, 120, model.n_mels)
+    small = quantized(model)
+    with torch.no_grad():
+        whole, _ = small(features, torch.tensor([120]))
+        state, pieces = small.initial_state(), []
+        for chunk in torch.split(features, 13, dim=1):
+            out, state = small.step(chunk, state)
+            pieces.append(out)
+        pieces.append(small.flush(state))
+    streamed = torch.cat(pieces, 1)
+    assert streamed.shape == whole.shape and (streamed - whole).abs().max() < 0.1
+    assert isinstance(small.layers[0].rnn, torch.ao.nn.quantized.dynamic.LSTM) and model.layers[0].rnn.weight_ih_l0.dtype == torch.float32

@@ -41,6 +41,7 @@ sys.path.insert(0, str(ROOT))
 from asr.audio import SAMPLE_RATE, load  # noqa: E402
 from asr.config import ExperimentConfig, FeatureConfig, ModelConfig, StreamConfig  # noqa: E402
 from asr.decode.greedy import GreedyDecoder  # noqa: E402
+from asr.export import quantized as int8  # noqa: E402
 from asr.features import FeatureExtractor  # noqa: E402
 from asr.model import AcousticModel  # noqa: E402
 from asr.stream import Final, Recognizer  # noqa: E402
@@ -67,7 +68,7 @@ def build(arch: str, quantized: bool) -> Transcriber:
     torch.manual_seed(0)
     model = AcousticModel(80, 29, config.model).eval()
     if quantized:
-        model = torch.ao.quantization.quantize_dynamic(model, {torch.nn.LSTM, torch.nn.Linear}, dtype=torch.qint8)
+        model = int8(model)
     return Transcriber(model, config, Tokenizer.english(), FeatureExtractor(config.features), torch.device("cpu"))
 
 
@@ -195,7 +196,7 @@ def int8_wer(model_path: Path, manifest: Path) -> tuple[float, float]:
     for quantized in (False, True):
         transcriber = load_model(model_path, "cpu")
         if quantized:
-            transcriber.model = torch.ao.quantization.quantize_dynamic(transcriber.model, {torch.nn.LSTM, torch.nn.Linear}, dtype=torch.qint8)
+            transcriber.model = int8(transcriber.model)
         decoder = GreedyDecoder(transcriber.tokenizer.tokens, transcriber.frame_shift)
         wers.append(error_rates([x["text"] for x in lines], [transcriber.transcribe(a, decoder=decoder).text for a in audio]).wer)
     return wers[0], wers[1]

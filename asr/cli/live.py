@@ -45,7 +45,7 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError("asr live needs a MODEL (or --list-devices)")
     device = choose_device(args.input_device)
     model, config, decoder = load_model_and_decoder(args)
-    recognizer = Recognizer(model, decoder, config.stream, runner=streaming_runner(args))
+    recognizer = Recognizer(model, decoder, config.stream, runner=streaming_runner(args, model))
     source = MicrophoneSource(args.rate, max(MIN_BLOCK_FRAMES, args.rate * config.stream.chunk_ms // 1000))
     printer = EventPrinter(jsonl=args.jsonl, live=sys.stdout.isatty() and not args.jsonl)
     stop = threading.Event()

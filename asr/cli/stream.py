@@ -32,16 +32,20 @@ def add_parsers(commands) -> None:
 
 def add_runtime_argument(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "--runtime", choices=["eager", "torchscript", "onnx"], default="eager",
-        help="what runs the model: eager torch, or the files `asr export MODEL --format F` wrote beside it (default: %(default)s)",
+        "--runtime", choices=["eager", "int8", "torchscript", "onnx"], default="eager",
+        help="what runs the model: eager torch, int8 (dynamic quantization, CPU), or the files "
+        "`asr export MODEL --format F` wrote beside it (default: %(default)s)",
     )  # fmt: skip
 
 
-def streaming_runner(args: argparse.Namespace):
-    """None (the eager model) or the exported model --runtime names, from beside the checkpoint."""
+def streaming_runner(args: argparse.Namespace, model):
+    """None (the eager model), its int8 copy, or the exported model --runtime names, from beside the checkpoint."""
     if args.runtime == "eager":
         return None
-    from asr.export import default_path, load_exported
+    from asr.export import default_path, load_exported, quantized
+
+    if args.runtime == "int8":
+        return quantized(model.model)
 
     path = default_path(args.model, args.runtime).with_suffix(".json")
     if not path.is_file():
@@ -53,7 +57,7 @@ def run(args: argparse.Namespace) -> int:
     from asr.stream import Recognizer
 
     model, config, decoder = load_model_and_decoder(args)
-    recognizer = Recognizer(model, decoder, config.stream, runner=streaming_runner(args))
+    recognizer = Recognizer(model, decoder, config.stream, runner=streaming_runner(args, model))
     printer = EventPrinter(jsonl=args.jsonl, live=sys.stdout.isatty() and not args.jsonl)
     chunk = SAMPLE_RATE * config.stream.chunk_ms // 1000
     for path in args.files:
