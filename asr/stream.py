@@ -143,7 +143,8 @@ class Recognizer:
     # -- steps -------------------------------------------------------------------------------
 
     def _audio(self, audio: torch.Tensor, state: RecognizerState) -> list[Event]:
-        frames, state.features = self.extractor.accept(audio, state.features)
+        """16 kHz samples (CPU; resampling happens there) -> features and logits where the model runs."""
+        frames, state.features = self.extractor.accept(audio.to(self.extractor.cmvn_mean.device), state.features)
         logits, state.model = self.model.step(frames[None], state.model)
         return self._logprobs(self._softmax(logits), state)
 
@@ -210,7 +211,7 @@ class Recognizer:
             raise AudioError(f"expected (samples,) or (samples, channels) audio, got shape {tuple(audio.shape)}")
         if not torch.isfinite(audio).all():
             raise AudioError("audio chunk contains NaN or infinite samples")
-        return audio.to(self.extractor.cmvn_mean.device)
+        return audio.cpu()
 
 
 class Stream:
