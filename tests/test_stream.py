@@ -138,3 +138,18 @@ def test_what_cannot_stream_says_so(speech):
     stream.accept(np.zeros((800, 2), np.float32), 8000)  # stereo is downmixed; the stream goes on
     stream.finish()
     assert stream.state.rate is None and stream.state.frames == 0  # ready for the next stream
+
+
+def test_a_long_stream_keeps_its_state_bounded():
+    """1,000 segments (22 minutes of 40 ms frames) through beam search: every final comes out, and the
+    decoder's prefix tree does not grow with the stream (each segment starts a fresh search)."""
+    decoder = BeamSearchDecoder(TOKENS, BeamSearchOptions(beam_size=8), frame_shift=0.04)
+    recognizer = Recognizer(_transcriber(), decoder, StreamConfig())
+    state, finals, sizes = recognizer.init_state(), 0, set()
+    pattern = _peaky("_hi_yo_.")  # one segment: 8 frames of speech, then 1 s of silence
+    for _ in range(1000):
+        for start in range(0, len(pattern), 4):
+            finals += sum(isinstance(e, Final) for e in recognizer._logprobs(pattern[start : start + 4], state))
+        sizes.add(state.decoder.tree[0].shape[0])
+    assert finals == 1000 and state.frames == 1000 * len(pattern)
+    assert max(sizes) == min(sizes)  # the tree's capacity never grew
