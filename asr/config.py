@@ -78,9 +78,23 @@ class ModelConfig:
     lookahead: int = setting(
         0, "output frames of future context after a unidirectional stack (a row convolution, Wang et al. 2016); 0 = none"
     )
+    rnn_impl: str = setting("torch", "torch's layers (cuDNN / fused CPU kernels) or our own cells (asr.cells)", choices=("torch", "native"))
+    rnn_activation: str = setting("tanh", "the plain RNN's nonlinearity", choices=("tanh", "relu"))
+    rnn_layer_norm: bool = setting(False, "layer norm on the gate pre-activations and the LSTM cell state (Ba et al. 2016); native cells")
+    peephole: bool = setting(False, "LSTM peephole connections from the cell state to the gates; native cells")
+    input_dropout: float = setting(0.0, "variational dropout on each layer's input, one mask per sequence; native cells")
+    recurrent_dropout: float = setting(0.0, "variational dropout on the recurrent state, one mask per sequence (Gal & Ghahramani 2016); native cells")
+    weight_dropout: float = setting(0.0, "dropout on the recurrent weight matrices (DropConnect, Merity et al. 2017); native cells")
 
     def __post_init__(self) -> None:
         _check_choices(self, "model")
+        native_only = [k for k in ("rnn_layer_norm", "peephole", "input_dropout", "recurrent_dropout", "weight_dropout") if getattr(self, k)]
+        if native_only and self.rnn_impl != "native":
+            raise ConfigError(f"model.{', model.'.join(native_only)} need model.rnn_impl: native (our own cells)")
+        if self.peephole and self.rnn_type != "lstm":
+            raise ConfigError("model.peephole needs model.rnn_type: lstm")
+        if not all(0 <= p < 1 for p in (self.input_dropout, self.recurrent_dropout, self.weight_dropout, self.dropout)):
+            raise ConfigError("model dropout rates must be in [0, 1)")
         if self.lookahead < 0 or (self.lookahead and self.bidirectional):
             raise ConfigError("model.lookahead must be >= 0, and it needs model.bidirectional: false")
 

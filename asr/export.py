@@ -65,6 +65,8 @@ def export(model: AcousticModel, checkpoint: Path, fmt: str, out: Path) -> Expor
         raise ExportError(f"unknown export format {fmt!r} (one of {', '.join(FORMATS)})")
     if model.config.bidirectional:
         raise ExportError("only a streaming (unidirectional) model is exported: this one is bidirectional")
+    if model.config.rnn_impl == "native":  # tracing would unroll its time loop at the example's length
+        raise ExportError("export traces the model, which fixes our own cells' time loop to one length; export a model with model.rnn_impl: torch")
     model = model.cpu().eval()
     ext = FORMATS[fmt]
     files = Exported(out.with_suffix(f".encoder.{ext}"), out.with_suffix(f".head.{ext}"), out.with_suffix(".json"))

@@ -21,6 +21,7 @@ import torch
 from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
+from asr.cells import NativeRNN
 from asr.config import ModelConfig
 
 RNN_TYPES = {"lstm": nn.LSTM, "gru": nn.GRU, "rnn": nn.RNN}
@@ -102,8 +103,15 @@ class RecurrentLayer(nn.Module):
 
     def __init__(self, input_dim: int, config: ModelConfig) -> None:
         super().__init__()
-        cell = RNN_TYPES[config.rnn_type]
-        self.rnn = cell(input_dim, config.hidden_size, batch_first=True, bidirectional=config.bidirectional)
+        self.native, self.lstm = config.rnn_impl == "native", config.rnn_type == "lstm"
+        if self.native:
+            self.rnn = NativeRNN(
+                input_dim, config.hidden_size, config.rnn_type, config.bidirectional, config.rnn_activation, config.rnn_layer_norm,
+                config.peephole, config.input_dropout, config.recurrent_dropout, config.weight_dropout,
+            )  # fmt: skip
+        else:
+            extra = {"nonlinearity": config.rnn_activation} if config.rnn_type == "rnn" else {}
+            self.rnn = RNN_TYPES[config.rnn_type](input_dim, config.hidden_size, batch_first=True, bidirectional=config.bidirectional, **extra)
         self.output_dim = config.hidden_size * (2 if config.bidirectional else 1)
         self.residual = config.residual and input_dim == self.output_dim
         self.norm = nn.LayerNorm(self.output_dim) if config.layer_norm else nn.Identity()
@@ -111,6 +119,8 @@ class RecurrentLayer(nn.Module):
         _init_recurrent(self.rnn, config.rnn_type)
 
     def forward(self, x: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+        if self.native:  # padded frames are masked inside the cells
+            return self._after(self.rnn(x, lengths)[0], x)
         # pack_padded_sequence wants lengths on the CPU: a CPU-GPU sync, once per layer.
         packed = pack_padded_sequence(x, lengths.cpu(), batch_first=True, enforce_sorted=False)
         out, _ = self.rnn(packed)
@@ -118,9 +128,14 @@ class RecurrentLayer(nn.Module):
         return self._after(out, x)
 
     def step(self, x: torch.Tensor, hidden):
-        """A chunk (batch, frames, input_dim) of a stream, from `hidden` (None at the start) -> (output, hidden)."""
-        out, hidden = self.rnn(x, hidden)
-        return self._after(out, x), hidden
+        """A chunk (batch, frames, input_dim) of a stream, from `hidden` (None at the start; torch's format:
+        (h, c) for an LSTM, h otherwise) -> (output, hidden)."""
+        if not self.native:
+            out, hidden = self.rnn(x, hidden)
+            return self._after(out, x), hidden
+        hx = None if hidden is None else (hidden if self.lstm else (hidden, torch.zeros_like(hidden)))
+        out, (h, c) = self.rnn(x, None, hx)
+        return self._after(out, x), ((h, c) if self.lstm else h)
 
     def _after(self, out: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
         if self.residual:
@@ -230,7 +245,8 @@ class ChunkedStreaming:
 def _init_recurrent(rnn: nn.RNNBase, rnn_type: str) -> None:
     """Orthogonal recurrent weights per gate, Xavier input weights, forget-gate bias 1 (Jozefowicz et al. 2015)."""
     hidden = rnn.hidden_size
-    for name, param in rnn.named_parameters():
+    for full_name, param in rnn.named_parameters():
+        name = full_name.rsplit(".", 1)[-1]  # our cells' weights are directions.0.weight_hh ...
         if name.startswith("weight_hh"):
             for gate in param.data.split(hidden, dim=0):
                 nn.init.orthogonal_(gate)
