@@ -122,9 +122,12 @@ class TrainConfig:
     cmvn_utterances: int = setting(1000, "utterances sampled for the global CMVN statistics")
     sortagrad_epochs: int = setting(0, "first epochs whose batches go shortest first (SortaGrad), then shuffled")
     units: str = setting("char", "output tokens (word: one per word of the training text; small vocabularies)", choices=("char", "word"))
+    tbptt_frames: int = setting(0, "truncated BPTT: recurrent chunks of this many output frames, state detached between them; 0 = full BPTT")
 
     def __post_init__(self) -> None:
         _check_choices(self, "train")
+        if self.tbptt_frames < 0:
+            raise ConfigError("train.tbptt_frames must be >= 0")
 
 
 @dataclass(frozen=True)
@@ -226,6 +229,10 @@ class ExperimentConfig:
     train: TrainConfig = field(default_factory=TrainConfig)
     decode: DecodeConfig = field(default_factory=DecodeConfig)
     stream: StreamConfig = field(default_factory=StreamConfig)
+
+    def __post_init__(self) -> None:
+        if self.train.tbptt_frames and self.model.bidirectional:
+            raise ConfigError("train.tbptt_frames needs model.bidirectional: false (a backward direction would see the future)")
 
     def to_dict(self) -> dict[str, Any]:
         return _to_plain(dataclasses.asdict(self))

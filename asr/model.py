@@ -280,20 +280,43 @@ class AcousticModel(ChunkedStreaming, nn.Module):
         self.head = nn.Linear(dim, vocab_size)
         self.n_mels, self.output_dim = n_mels, dim
 
-    def forward(self, features: torch.Tensor, lengths: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """features: (batch, frames, n_mels), lengths: (batch,) -> logits (batch, frames', vocab), lengths (batch,)."""
+    def forward(self, features: torch.Tensor, lengths: torch.Tensor, tbptt_frames: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
+        """features: (batch, frames, n_mels), lengths: (batch,) -> logits (batch, frames', vocab), lengths (batch,).
+
+        `tbptt_frames` > 0 (a unidirectional model): the recurrent stack runs over consecutive chunks of
+        that many output frames, its state carried from chunk to chunk but detached, so gradients
+        flow back through at most one chunk of recurrence (truncated BPTT, Williams & Peng 1990).
+        """
         short = self.frontend.min_frames - features.shape[1]
         if short > 0:
             features = nn.functional.pad(features, (0, 0, 0, short))
         x = self.frontend(features)
         out_lengths = self.output_lengths(lengths)
-        for layer in self.layers:
-            x = layer(x, out_lengths)
+        if tbptt_frames > 0:
+            x = self._truncated_recurrence(x, tbptt_frames)
+        else:
+            for layer in self.layers:
+                x = layer(x, out_lengths)
         if self.lookahead is not None:
             # Frames past each utterance's end are zeros, as they are after a stream's last frame.
             valid = torch.arange(x.shape[1], device=x.device)[None, :] < out_lengths[:, None].to(x.device)
             x = self.lookahead(nn.functional.pad(x * valid[..., None], (0, 0, 0, self.lookahead.frames)))
         return self.head(x), out_lengths
+
+    def _truncated_recurrence(self, x: torch.Tensor, chunk: int) -> torch.Tensor:
+        """(batch, frames, dim) through the stack in chunks of `chunk` frames with detached state. Frames
+        past an utterance's end are computed too (no packing); the loss never reads them, and state
+        only flows forward, so they cannot reach a frame that counts."""
+        if self.config.bidirectional:
+            raise ValueError("truncated BPTT needs a unidirectional model (a backward direction would see the future)")
+        hidden: list = [None] * len(self.layers)
+        pieces = []
+        for piece in x.split(chunk, dim=1):
+            for i, layer in enumerate(self.layers):
+                piece, hidden[i] = layer.step(piece, hidden[i])
+                hidden[i] = tuple(h.detach() for h in hidden[i]) if isinstance(hidden[i], tuple) else hidden[i].detach()
+            pieces.append(piece)
+        return torch.cat(pieces, 1)
 
     # -- streaming (the stepping itself is ChunkedStreaming's) ---------------------------------------
 

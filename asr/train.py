@@ -89,7 +89,10 @@ class Trainer:
         nb = self.device.type == "cuda"  # non-blocking copies from pinned memory
         features = batch.features.to(self.device, non_blocking=nb)
         with torch.autocast(self.device.type, dtype=self.amp_dtype or torch.float32, enabled=self.amp_dtype is not None):
-            logits, out_lengths = self.model(features, batch.feature_lengths.to(self.device, non_blocking=nb))
+            lengths = batch.feature_lengths.to(self.device, non_blocking=nb)
+            # Truncated BPTT only while training; scoring the dev set runs the whole recurrence.
+            tbptt = self.config.train.tbptt_frames if self.model.training else 0
+            logits, out_lengths = self.model(features, lengths, tbptt_frames=tbptt)
         # CTC in fp32: the forward-backward sums underflow in half precision.
         logprobs = logits.float().log_softmax(-1).transpose(0, 1)  # (frames, batch, vocab)
         loss = torch.nn.functional.ctc_loss(

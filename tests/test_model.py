@@ -114,3 +114,20 @@ def test_streams_are_batched_rows():
     with torch.no_grad():
         both = _stream(model, torch.cat([a, b]), [8])
         assert torch.allclose(both[1:], _stream(model, b, [8]), atol=1e-5)
+
+
+def test_truncated_bptt_cuts_the_gradient_but_not_the_forward():
+    """Chunks with detached state compute the same logits; the loss at the last frame no longer reaches
+    the first frames' inputs through the recurrence (it still does through nothing else: no lookahead)."""
+    torch.manual_seed(0)
+    model = AcousticModel(20, 10, ModelConfig(bidirectional=False, frontend="stack", hidden_size=8, num_layers=2, dropout=0.0)).eval()
+    features = torch.randn(2, 64, 20, requires_grad=True)
+    lengths = torch.tensor([64, 40])
+    whole, _ = model(features, lengths)
+    chunked, _ = model(features, lengths, tbptt_frames=4)
+    assert torch.allclose(whole[0], chunked[0], atol=1e-5) and torch.allclose(whole[1, :10], chunked[1, :10], atol=1e-5)
+    chunked[0, -1].sum().backward()
+    grad = features.grad[0].abs().sum(-1)  # frames 48..63 make the last chunk (4 output frames of 4 stacked frames)
+    assert grad[:48].sum() == 0 and grad[48:].sum() > 0
+    with pytest.raises(ValueError, match="unidirectional"):
+        AcousticModel(20, 10, ModelConfig(hidden_size=8, num_layers=1))(features, lengths, tbptt_frames=4)
