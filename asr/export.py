@@ -129,12 +129,6 @@ class ExportedModel(ChunkedStreaming):
             return self._head(outputs)
         return torch.from_numpy(self._head.run(None, {"outputs": outputs.numpy()})[0])
 
-    def to(self, device):  # the exported graphs run on the CPU
-        return self
-
-    def eval(self):
-        return self
-
 
 def quantized(model: AcousticModel) -> AcousticModel:
     """A copy with int8 weights in its LSTM/GRU/RNN and linear layers (torch.ao dynamic quantization,

@@ -60,7 +60,7 @@ class Final:
     type: str = "final"
 
     def to_json(self) -> dict:
-        words = [{"word": w.word, "start": round(w.start, 3), "end": round(w.end, 3), "confidence": round(w.confidence, 3)} for w in self.words]
+        words = [w.to_json() for w in self.words]
         return {"type": self.type, "segment": self.segment, "start": round(self.start, 3), "end": round(self.end, 3), "text": self.text, "words": words}
 
 
@@ -100,11 +100,14 @@ class Recognizer:
                 "this model is bidirectional, so it needs whole utterances; only a unidirectional one streams "
                 "(train with model.bidirectional: false)"
             )
-        self.transcriber = transcriber
         self.model, self.extractor = runner or transcriber.model, transcriber.extractor
         self.decoder = decoder or transcriber.decoder()
         self.config = config or transcriber.config.stream
         self.frame_shift = transcriber.frame_shift
+        c = self.config  # the endpoint rules in output frames
+        self.after_speech, self.without_speech, self.longest = (
+            round(seconds / self.frame_shift) for seconds in (c.silence_after_speech, c.silence_without_speech, c.max_segment)
+        )
         self._resamplers: dict[int, StreamResampler] = {}
         self.init_state()  # a model or features that cannot stream fail here, not on the first chunk
 
@@ -172,10 +175,8 @@ class Recognizer:
     def _endpoints(self, logprobs: np.ndarray, state: RecognizerState) -> list[int]:
         """Frames of this chunk (counted from its start) after which a segment ends; updates the
         silence counters (a few frames per chunk: a plain loop)."""
-        c = self.config
-        after_speech, without_speech = (round(s / self.frame_shift) for s in (c.silence_after_speech, c.silence_without_speech))
-        longest = round(c.max_segment / self.frame_shift)
-        silent = np.exp(logprobs[:, BLANK]) > c.blank_threshold
+        after_speech, without_speech, longest = self.after_speech, self.without_speech, self.longest
+        silent = np.exp(logprobs[:, BLANK]) > self.config.blank_threshold
         ends, segment_start = [], state.segment_start - state.frames  # relative to this chunk
         for t, is_silent in enumerate(silent.tolist()):
             state.silence = state.silence + 1 if is_silent else 0
@@ -204,7 +205,7 @@ class Recognizer:
         return self._resamplers[rate]
 
     def _mono(self, samples: np.ndarray | torch.Tensor) -> torch.Tensor:
-        audio = torch.as_tensor(np.asarray(samples) if not isinstance(samples, torch.Tensor) else samples).float()
+        audio = (samples if isinstance(samples, torch.Tensor) else torch.from_numpy(np.asarray(samples))).float()
         if audio.ndim == 2:
             audio = audio.mean(1)
         if audio.ndim != 1:

@@ -82,10 +82,7 @@ def hypothesis_json(hyp: Hypothesis, words: bool = True) -> dict:
     record: dict = {"text": hyp.text}
     record.update({name: _rounded(getattr(hyp, name), 4) for name in ("score", "am_score", "lm_score")})
     if words:
-        record["words"] = [
-            {"word": w.word, "start": round(w.start, 3), "end": round(w.end, 3), "confidence": round(w.confidence, 3)}
-            for w in hyp.words
-        ]
+        record["words"] = [w.to_json() for w in hyp.words]
     return record
 
 

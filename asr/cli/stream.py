@@ -31,8 +31,10 @@ def add_parsers(commands) -> None:
 
 
 def add_runtime_argument(parser: argparse.ArgumentParser) -> None:
+    from asr.export import RUNTIMES
+
     parser.add_argument(
-        "--runtime", choices=["eager", "int8", "torchscript", "onnx"], default="eager",
+        "--runtime", choices=RUNTIMES, default="eager",
         help="what runs the model: eager torch, int8 (dynamic quantization, CPU), or the files "
         "`asr export MODEL --format F` wrote beside it (default: %(default)s)",
     )  # fmt: skip

@@ -21,6 +21,10 @@ class WordAlignment:
     end: float
     confidence: float
 
+    def to_json(self) -> dict:
+        """Rounded for reading: milliseconds, three digits of confidence."""
+        return {"word": self.word, "start": round(self.start, 3), "end": round(self.end, 3), "confidence": round(self.confidence, 3)}
+
 
 @dataclass(frozen=True)
 class Hypothesis:
