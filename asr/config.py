@@ -123,11 +123,16 @@ class TrainConfig:
     sortagrad_epochs: int = setting(0, "first epochs whose batches go shortest first (SortaGrad), then shuffled")
     units: str = setting("char", "output tokens (word: one per word of the training text; small vocabularies)", choices=("char", "word"))
     tbptt_frames: int = setting(0, "truncated BPTT: recurrent chunks of this many output frames, state detached between them; 0 = full BPTT")
+    checkpoint_every_minutes: float = setting(
+        0.0, "also write last.pt within an epoch this often (with the position in it, so a resume goes on at the next batch); 0 = at epoch ends only"
+    )
 
     def __post_init__(self) -> None:
         _check_choices(self, "train")
         if self.tbptt_frames < 0:
             raise ConfigError("train.tbptt_frames must be >= 0")
+        if self.checkpoint_every_minutes < 0:
+            raise ConfigError("train.checkpoint_every_minutes must be >= 0")
 
 
 @dataclass(frozen=True)

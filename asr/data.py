@@ -265,15 +265,27 @@ class BadExample:
 
 
 class SpeechDataset(Dataset):
-    """Loads audio, computes the model's features (with training-time augmentation) and encodes the transcript."""
+    """Loads audio, computes the model's features (with training-time augmentation) and encodes the transcript.
 
-    def __init__(self, utterances: Sequence[Utterance], tokenizer: Tokenizer, extractor: FeatureExtractor, train: bool) -> None:
+    The augmentation of an utterance is drawn from its own seed (the run's `seed`, the epoch,
+    its index), not from the process's random stream: it is the same whichever worker or rank
+    loads it and whether or not the run was interrupted and resumed in between.
+    """
+
+    def __init__(
+        self, utterances: Sequence[Utterance], tokenizer: Tokenizer, extractor: FeatureExtractor, train: bool, seed: int = 0
+    ) -> None:  # fmt: skip
         self.utterances = list(utterances)
         self.tokenizer = tokenizer
         self.extractor = extractor
         self.config = extractor.config
         self.train = train
+        self.seed, self.epoch = seed, 0
         self.specaugment = SpecAugment(self.config) if train and self.config.specaugment else None
+
+    def set_epoch(self, epoch: int) -> None:
+        """Must be called before the epoch's DataLoader iterator is made (workers copy the dataset)."""
+        self.epoch = epoch
 
     def __len__(self) -> int:
         return len(self.utterances)
@@ -284,6 +296,13 @@ class SpeechDataset(Dataset):
             samples, _ = load(utt.audio)
         except AudioError as err:
             return BadExample(utt.id, str(err))
+        if not self.train:
+            return self._example(utt, samples)
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(((self.seed * 1_000_003 + self.epoch) * 1_000_000_007 + index) % 2**63)
+            return self._example(utt, samples)
+
+    def _example(self, utt: Utterance, samples: torch.Tensor) -> Example:
         if self.train and self.config.speed_perturb:
             speed = self.config.speeds[int(torch.randint(len(self.config.speeds), ()))]
             samples = speed_perturb(samples, speed)
@@ -338,24 +357,36 @@ class DurationBatchSampler(Sampler[list[int]]):
     the whole sequence stays fixed by `seed`. The first `sorted_epochs` epochs keep the
     batches shortest first (SortaGrad, Amodei et al. 2016: short utterances are easier to
     align, which steadies early CTC training).
+
+    Data-parallel training: every rank builds the same global batches from the shared seed
+    and takes its share of each one (every `world_size`-th utterance from `rank`), so all
+    ranks run the same number of steps, each utterance is seen by exactly one rank, and the
+    global batches (hence the results) do not depend on the number of ranks. A share can be
+    empty when a batch holds fewer utterances than there are ranks. `set_epoch(epoch, start)`
+    skips the first `start` global batches: a resumed run continues at the next batch.
     """
 
     def __init__(
-        self, durations: Sequence[Seconds], max_seconds: Seconds, shuffle: bool = True, seed: int = 0, sorted_epochs: int = 0
-    ) -> None:
+        self, durations: Sequence[Seconds], max_seconds: Seconds, shuffle: bool = True, seed: int = 0, sorted_epochs: int = 0,
+        rank: int = 0, world_size: int = 1,
+    ) -> None:  # fmt: skip
         if max_seconds <= 0:
             raise ValueError("max_seconds must be positive")
+        if not 0 <= rank < world_size:
+            raise ValueError(f"rank {rank} is not in 0..{world_size - 1}")
         self.durations = list(durations)
         self.max_seconds = max_seconds
         self.shuffle = shuffle
         self.seed = seed
         self.sorted_epochs = sorted_epochs
-        self.epoch = 0
+        self.rank, self.world_size = rank, world_size
+        self.epoch, self.start = 0, 0
 
-    def set_epoch(self, epoch: int) -> None:
-        self.epoch = epoch
+    def set_epoch(self, epoch: int, start: int = 0) -> None:
+        self.epoch, self.start = epoch, start
 
-    def batches(self) -> list[list[int]]:
+    def global_batches(self) -> list[list[int]]:
+        """All ranks' batches of this epoch, in order (indices into `durations`)."""
         rng = random.Random(self.seed * 100_003 + self.epoch)
         jitter = [rng.uniform(0.95, 1.05) if self.shuffle else 1.0 for _ in self.durations]
         order = sorted(range(len(self.durations)), key=lambda i: self.durations[i] * jitter[i])
@@ -373,8 +404,12 @@ class DurationBatchSampler(Sampler[list[int]]):
             rng.shuffle(batches)
         return batches
 
+    def batches(self) -> list[list[int]]:
+        """This rank's share of the global batches from `start` on."""
+        return [batch[self.rank :: self.world_size] for batch in self.global_batches()[self.start :]]
+
     def __iter__(self) -> Iterator[list[int]]:
         return iter(self.batches())
 
     def __len__(self) -> int:
-        return len(self.batches())
+        return len(self.global_batches()) - self.start

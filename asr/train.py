@@ -10,6 +10,7 @@ import logging
 import math
 import random
 import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,7 +18,8 @@ import torch
 from torch.utils.data import DataLoader
 from tqdm import tqdm
 
-from asr.checkpoint import load_checkpoint, model_payload, restore_model, save_checkpoint
+from asr import distributed
+from asr.checkpoint import load_checkpoint_or_previous, model_payload, previous_path, restore_model, save_checkpoint
 from asr.config import ExperimentConfig, TrainConfig, save_config
 from asr.data import (
     BadAudioPolicy, Batch, DurationBatchSampler, SpeechDataset, Utterance, check_audio, collate, compute_cmvn,
@@ -59,7 +61,13 @@ def amp_dtype(precision: str, device: torch.device) -> torch.dtype | None:
 
 @dataclass
 class Trainer:
-    """Model, optimisation state and the run's settings; `fit` runs the epochs."""
+    """Model, optimisation state and the run's settings; `fit` runs the epochs.
+
+    Under torchrun (`context.distributed`) the model trains wrapped in DistributedDataParallel:
+    each rank runs its share of every global batch and the gradients are averaged, scaled so
+    that the update equals one process's over the whole batch. `model` stays the plain model
+    (checkpoints hold it without DDP's `module.` prefixes).
+    """
 
     model: AcousticModel
     config: ExperimentConfig
@@ -68,68 +76,115 @@ class Trainer:
     device: torch.device
     steps_per_epoch: int
     bad_audio: BadAudioPolicy | None = None  # default: the config's train.on_bad_audio
+    context: distributed.Context | None = None  # default: a single process on `device`
 
     def __post_init__(self) -> None:
         train = self.config.train
         self.bad_audio = self.bad_audio or BadAudioPolicy(train.on_bad_audio)
+        self.context = self.context or distributed.Context(0, 1, self.device)
         self.model.to(self.device)
+        self.network = self.model
+        if self.context.distributed:
+            ids = [self.device] if self.device.type == "cuda" else None
+            self.network = torch.nn.parallel.DistributedDataParallel(self.model, device_ids=ids)
         self.amp_dtype = amp_dtype(train.precision, self.device)
         self.optimizer = torch.optim.AdamW(self.model.parameters(), lr=train.lr, weight_decay=train.weight_decay)
         self.scheduler = torch.optim.lr_scheduler.LambdaLR(self.optimizer, _lr_lambda(train, self.steps_per_epoch * train.epochs))
         # A grad scaler only matters for fp16; with bf16 or fp32 it is a no-op.
         self.scaler = torch.amp.GradScaler(self.device.type, enabled=self.amp_dtype == torch.float16)
         self.epoch, self.step, self.best_wer, self.bad_in_a_row = 0, 0, math.inf, 0
+        # Where the current epoch stands: global batches done, and the loss summed over their utterances.
+        self.batches_done, self.loss_total, self.loss_count = 0, 0.0, 0
 
     def compute_loss(self, batch: Batch) -> torch.Tensor:
         """Mean per-utterance CTC loss of a batch."""
-        return self._loss_and_logits(batch)[0]
+        loss_sum, _, _ = self._loss_sum_and_logits(batch, self.model)
+        return loss_sum / len(batch.ids)
 
-    def _loss_and_logits(self, batch: Batch) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        """(mean per-utterance CTC loss, logits (batch, frames, vocab), output lengths (batch,)) from one forward pass."""
+    def _loss_sum_and_logits(self, batch: Batch, network: torch.nn.Module) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """(CTC loss summed over the batch's utterances, logits (batch, frames, vocab), output lengths (batch,))."""
         nb = self.device.type == "cuda"  # non-blocking copies from pinned memory
         features = batch.features.to(self.device, non_blocking=nb)
         with torch.autocast(self.device.type, dtype=self.amp_dtype or torch.float32, enabled=self.amp_dtype is not None):
             lengths = batch.feature_lengths.to(self.device, non_blocking=nb)
             # Truncated BPTT only while training; scoring the dev set runs the whole recurrence.
             tbptt = self.config.train.tbptt_frames if self.model.training else 0
-            logits, out_lengths = self.model(features, lengths, tbptt_frames=tbptt)
+            logits, out_lengths = network(features, lengths, tbptt_frames=tbptt)
         # CTC in fp32: the forward-backward sums underflow in half precision.
         logprobs = logits.float().log_softmax(-1).transpose(0, 1)  # (frames, batch, vocab)
         loss = torch.nn.functional.ctc_loss(
             logprobs, batch.targets.to(self.device, non_blocking=nb), out_lengths,
             batch.target_lengths.to(self.device, non_blocking=nb), blank=BLANK, reduction="sum", zero_infinity=True,
         )
-        return loss / len(batch.ids), logits, out_lengths
+        return loss, logits, out_lengths
 
-    def train_one_epoch(self, loader: DataLoader) -> float:
+    def _idle_loss(self) -> torch.Tensor:
+        """A zero loss through the network, for a rank whose share of a batch is empty: DDP needs
+        every rank's backward pass to average the gradients."""
+        frames = 100  # enough for any front end's receptive field
+        features = torch.zeros(1, frames, self.config.features.n_mels, device=self.device)
+        logits, _ = self.network(features, torch.tensor([frames], device=self.device))
+        return logits.float().sum() * 0.0
+
+    def train_one_epoch(self, loader: Iterable[Batch], checkpoint: Callable[[], None] | None = None) -> float:
+        """One pass over `loader` (the rest of the epoch when resumed within it); the mean
+        training loss. `checkpoint` is called every `train.checkpoint_every_minutes`."""
         self.model.train()
-        bar = tqdm(loader, desc=f"epoch {self.epoch + 1}", dynamic_ncols=True, leave=False, disable=None)
-        total, count, started, seen = 0.0, 0, time.perf_counter(), 0
-        last_report = started
-        for number, batch in enumerate(bar, 1):
-            self._handle_bad_audio(batch)
-            if not batch.ids:
+        total = self.batches_done + len(loader)
+        bar = tqdm(loader, desc=f"epoch {self.epoch + 1}", initial=self.batches_done, total=total, dynamic_ncols=True, leave=False,
+                   disable=None if self.context.is_main else True)  # fmt: skip
+        every = 60 * self.config.train.checkpoint_every_minutes
+        started = last_checkpoint = last_report = time.perf_counter()
+        seen = 0
+        for batch in bar:
+            due = checkpoint is not None and every > 0 and self.context.is_main and time.perf_counter() - last_checkpoint >= every
+            count, due = self._train_step(batch, due)
+            self.batches_done += 1
+            seen += count
+            if due:
+                checkpoint()
+                last_checkpoint = time.perf_counter()
+            if not self.loss_count:
                 continue
-            loss = self.compute_loss(batch)
-            # isfinite(...).item() is a CPU-GPU sync, once per batch: the price of naming bad batches.
-            if not torch.isfinite(loss).item():
-                self._bad_batch(batch)
-                continue
-            self.bad_in_a_row = 0
-            self.optimizer.zero_grad(set_to_none=True)
-            self.scaler.scale(loss).backward()
-            self.scaler.unscale_(self.optimizer)
-            torch.nn.utils.clip_grad_norm_(self.model.parameters(), self.config.train.grad_clip)
-            self.scaler.step(self.optimizer)
-            self.scaler.update()
-            self.scheduler.step()
-            self.step += 1
-            total, count, seen = total + loss.item() * len(batch.ids), count + len(batch.ids), seen + len(batch.ids)
-            bar.set_postfix(loss=f"{total / count:.3f}", utt_s=f"{seen / (time.perf_counter() - started):.1f}")
-            if bar.disable and time.perf_counter() - last_report > PROGRESS_EVERY:  # no terminal: log instead
+            bar.set_postfix(loss=f"{self.loss_total / self.loss_count:.3f}", utt_s=f"{seen / (time.perf_counter() - started):.1f}")
+            if bar.disable and self.context.is_main and time.perf_counter() - last_report > PROGRESS_EVERY:  # no terminal: log
                 last_report = time.perf_counter()
-                log.info("epoch %d: %d/%d batches, loss %.3f, %.1f utt/s", self.epoch + 1, number, len(loader), total / count, seen / (last_report - started))
-        return total / max(count, 1)
+                log.info("epoch %d: %d/%d batches, loss %.3f, %.1f utt/s", self.epoch + 1, self.batches_done, total,
+                         self.loss_total / self.loss_count, seen / (last_report - started))  # fmt: skip
+        return self.loss_total / max(self.loss_count, 1)
+
+    def _train_step(self, batch: Batch, checkpoint_due: bool) -> tuple[int, bool]:
+        """Forward, backward and update on this rank's share of one global batch.
+        Returns (utterances in the global batch, whether rank 0 asked for a checkpoint)."""
+        self._handle_bad_audio(batch)
+        if batch.ids:
+            loss_sum = self._loss_sum_and_logits(batch, self.network)[0]
+        else:
+            loss_sum = self._idle_loss()
+        # One reduction per step tells every rank the global batch's size and summed loss (not
+        # finite when any rank's is: all ranks then skip the batch together) and whether rank 0
+        # wants a checkpoint. .tolist() is a CPU-GPU sync, once per batch: the price of naming bad batches.
+        flags = torch.cat([torch.tensor([len(batch.ids), float(checkpoint_due)], device=self.device), loss_sum.detach().float().reshape(1)])
+        count, due, global_loss = distributed.all_reduce_sum(flags, self.context).tolist()
+        count, due = int(count), due > 0
+        if count == 0:
+            return 0, due
+        if not math.isfinite(global_loss):
+            self._bad_batch(batch)
+            return 0, due
+        self.bad_in_a_row = 0
+        self.optimizer.zero_grad(set_to_none=True)
+        # DDP averages gradients over ranks: scale so that the average is the gradient of the global batch's mean loss.
+        self.scaler.scale(loss_sum * (self.context.world_size / count)).backward()
+        self.scaler.unscale_(self.optimizer)
+        torch.nn.utils.clip_grad_norm_(self.model.parameters(), self.config.train.grad_clip)
+        self.scaler.step(self.optimizer)
+        self.scaler.update()
+        self.scheduler.step()
+        self.step += 1
+        self.loss_total += global_loss
+        self.loss_count += count
+        return count, due
 
     def _handle_bad_audio(self, batch: Batch) -> None:
         for bad in batch.bad:
@@ -137,7 +192,8 @@ class Trainer:
 
     def _bad_batch(self, batch: Batch) -> None:
         self.bad_in_a_row += 1
-        log.warning("non-finite loss, batch skipped; utterances: %s", " ".join(batch.ids))
+        if batch.ids:
+            log.warning("non-finite loss, batch skipped; utterances: %s", " ".join(batch.ids))
         if self.bad_in_a_row > self.config.train.max_bad_batches:
             raise TrainingError(
                 f"{self.bad_in_a_row} batches in a row had a non-finite loss (limit train.max_bad_batches="
@@ -145,20 +201,22 @@ class Trainer:
             )
 
     @torch.no_grad()
-    def evaluate(self, loader: DataLoader, utterances: dict[str, Utterance]) -> tuple[float, float, float]:
-        """(loss, CER, WER) with greedy decoding."""
+    def evaluate(self, loader: Iterable[Batch], utterances: dict[str, Utterance]) -> tuple[float, float, float]:
+        """(loss, CER, WER) with greedy decoding, over every rank's share of the dev set."""
         self.model.eval()
         total, count, refs, hyps = 0.0, 0, [], []
         for batch in loader:
             self._handle_bad_audio(batch)
             if not batch.ids:
                 continue
-            loss, logits, lengths = self._loss_and_logits(batch)
-            total += loss.item() * len(batch.ids)
+            loss_sum, logits, lengths = self._loss_sum_and_logits(batch, self.model)
+            total += loss_sum.item()
             count += len(batch.ids)
             hyps += [self.tokenizer.decode(ids) for ids in greedy_ids(logits, lengths)]
             refs += [utterances[i].text for i in batch.ids]
-        rates = error_rates(refs, hyps)
+        shares = distributed.gather_objects((total, count, refs, hyps), self.context)
+        total, count = sum(s[0] for s in shares), sum(s[1] for s in shares)
+        rates = error_rates([r for s in shares for r in s[2]], [h for s in shares for h in s[3]])
         return total / max(count, 1), rates.cer, rates.wer
 
     def model_payload(self) -> dict:
@@ -166,14 +224,14 @@ class Trainer:
         return model_payload(self.model, self.config, self.tokenizer, self.extractor)
 
     def state_dict(self) -> dict:
+        """Everything a resume needs. Every rank must call it (the ranks' random states are gathered)."""
         state = self.model_payload()
         state.update(
             optimizer=self.optimizer.state_dict(), scheduler=self.scheduler.state_dict(), scaler=self.scaler.state_dict(),
             epoch=self.epoch, step=self.step, best_wer=self.best_wer,
-            torch_rng=torch.get_rng_state(), python_rng=_plain(random.getstate()),
-        )
-        if torch.cuda.is_available():
-            state["cuda_rng"] = torch.cuda.get_rng_state_all()
+            batches_done=self.batches_done, loss_total=self.loss_total, loss_count=self.loss_count,
+            random_states=distributed.gather_objects(_random_state(), self.context),
+        )  # fmt: skip
         return state
 
     def load_state_dict(self, state: dict) -> None:
@@ -182,10 +240,28 @@ class Trainer:
         self.scheduler.load_state_dict(state["scheduler"])
         self.scaler.load_state_dict(state["scaler"])
         self.epoch, self.step, self.best_wer = state["epoch"], state["step"], state["best_wer"]
-        torch.set_rng_state(state["torch_rng"])
-        random.setstate(_tuples(state["python_rng"]))
-        if "cuda_rng" in state and torch.cuda.is_available():
-            torch.cuda.set_rng_state_all(state["cuda_rng"])
+        self.batches_done, self.loss_total, self.loss_count = state["batches_done"], state["loss_total"], state["loss_count"]
+        randoms = state["random_states"]
+        if len(randoms) == self.context.world_size:
+            _set_random_state(randoms[self.context.rank])
+        else:  # resumed with another number of ranks: the data order is the same, dropout masks are not
+            log.warning("resuming %d rank(s) from a checkpoint of %d: dropout draws new random numbers", self.context.world_size, len(randoms))
+            _set_random_state(randoms[0])
+            torch.manual_seed(self.config.train.seed + 7919 * (self.context.rank + self.epoch + 1))
+
+
+def _random_state() -> dict:
+    state = {"torch": torch.get_rng_state(), "python": _plain(random.getstate())}
+    if torch.cuda.is_available():
+        state["cuda"] = torch.cuda.get_rng_state_all()
+    return state
+
+
+def _set_random_state(state: dict) -> None:
+    torch.set_rng_state(state["torch"])
+    random.setstate(_tuples(state["python"]))
+    if "cuda" in state and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all(state["cuda"])
 
 
 def _lr_lambda(train: TrainConfig, total_steps: int):
@@ -232,16 +308,22 @@ def run_training(
     train_utterances: list[Utterance],
     dev_utterances: list[Utterance],
     exp_dir: Path,
-    device: torch.device,
+    device: str | torch.device | None = None,
     resume: bool = False,
 ) -> Path:
     """Train for `config.train.epochs`, keeping `last.pt` and `best.pt` in `exp_dir`; returns best.pt.
 
-    With `resume`, continues from `exp_dir/last.pt`, which must have been made with the same
-    settings (but those in `RESUME_MAY_CHANGE`).
+    With `resume`, continues from `exp_dir/last.pt` (or, when that is unreadable, the
+    checkpoint before it), which must have been made with the same settings (but those in
+    `RESUME_MAY_CHANGE`), at the batch after the one it was written at. Under torchrun every
+    rank calls this; `device` None means each rank's own GPU, or the CPU.
     """
-    exp_dir.mkdir(parents=True, exist_ok=True)
-    _log_to_file(exp_dir / "train.log")
+    context = distributed.setup(device)
+    if context.is_main:
+        exp_dir.mkdir(parents=True, exist_ok=True)
+        _log_to_file(exp_dir / "train.log")
+    else:  # rank 0 speaks for the run; the others only warn
+        logging.getLogger("asr").setLevel(logging.WARNING)
     resume_state = load_resume_state(exp_dir / "last.pt", config) if resume else None
     if config.train.num_threads:
         # Small models on few cores run faster single-threaded than with spinning OpenMP threads.
@@ -249,18 +331,27 @@ def run_training(
     torch.manual_seed(config.train.seed)
     random.seed(config.train.seed)
     bad_audio = BadAudioPolicy(config.train.on_bad_audio)
-    data = prepare_data(config, train_utterances, dev_utterances, bad_audio, resume_state)
-    trainer, loaders = build_trainer(config, data, device, bad_audio, resume_state)
-    save_config(config, exp_dir / "config.yaml")
+    # Rank 0 reads the audio headers and computes the statistics; the others receive them.
+    data = prepare_data(config, train_utterances, dev_utterances, bad_audio, resume_state) if context.is_main else None
+    data = distributed.broadcast_object(data, context)
+    trainer, loaders = build_trainer(config, data, context.device, bad_audio, resume_state, context)
+    if context.is_main:
+        save_config(config, exp_dir / "config.yaml")
     best = fit(trainer, loaders, exp_dir)
     if bad_audio.summary():
         log.warning("%s", bad_audio.summary())
+    distributed.barrier(context)  # best.pt exists for every rank's caller
     return best
 
 
+def has_checkpoint(exp_dir: Path) -> bool:
+    """Whether `exp_dir` holds a training state to resume from."""
+    return (exp_dir / "last.pt").is_file() or previous_path(exp_dir / "last.pt").is_file()
+
+
 def load_resume_state(path: Path, config: ExperimentConfig) -> dict:
-    """The training state in `path`; an error naming every setting that differs from `config`."""
-    state = load_checkpoint(path)
+    """The training state in `path` (or the one before it); an error naming every setting that differs from `config`."""
+    state, path = load_checkpoint_or_previous(path)
     _, saved, _, _ = restore_model(state, path)
     changed = [(key, old, new) for key, old, new in saved.differences(config) if key not in RESUME_MAY_CHANGE]
     if changed:
@@ -269,7 +360,7 @@ def load_resume_state(path: Path, config: ExperimentConfig) -> dict:
             f"{path} was made with other settings ({listed}); resume with the settings it was made with, "
             "or train in a new experiment folder"
         )
-    log.info("resuming from %s at epoch %d", path, state["epoch"] + 1)
+    log.info("resuming from %s at epoch %d, batch %d", path, state["epoch"] + 1, state["batches_done"] + 1)
     return state
 
 
@@ -294,42 +385,62 @@ def prepare_data(
 
 
 def build_trainer(
-    config: ExperimentConfig, data: PreparedData, device: torch.device, bad_audio: BadAudioPolicy, resume_state: dict | None = None
-) -> tuple[Trainer, Loaders]:
-    """A new model (or the resumed one) with its optimiser, and the batches it trains on."""
+    config: ExperimentConfig, data: PreparedData, device: torch.device, bad_audio: BadAudioPolicy,
+    resume_state: dict | None = None, context: distributed.Context | None = None,
+) -> tuple[Trainer, Loaders]:  # fmt: skip
+    """A new model (or the resumed one) with its optimiser, and this rank's share of the batches."""
     train_cfg = config.train
+    context = context or distributed.Context(0, 1, device)
     model = AcousticModel(config.features.n_mels, data.tokenizer.size, config.model)
     log.info("model: %s, %.2fM parameters, vocabulary %d", config.model.rnn_type, model.num_parameters() / 1e6, data.tokenizer.size)
+    if context.distributed:  # the same initial weights everywhere, then each rank its own dropout masks
+        torch.manual_seed(train_cfg.seed + 7919 * context.rank)
     train_utterances = drop_untrainable(data.train, data.tokenizer, model.output_lengths)
+    shard = dict(rank=context.rank, world_size=context.world_size)
     sampler = DurationBatchSampler(
-        [u.duration for u in train_utterances], train_cfg.max_batch_seconds, seed=train_cfg.seed, sorted_epochs=train_cfg.sortagrad_epochs
-    )
+        [u.duration for u in train_utterances], train_cfg.max_batch_seconds, seed=train_cfg.seed, sorted_epochs=train_cfg.sortagrad_epochs,
+        **shard,
+    )  # fmt: skip
     pin = device.type == "cuda"
+    # The loaders draw their worker seeds from their own generators, not from the random stream
+    # that dropout uses: a resumed run then draws the same dropout masks as an uninterrupted one.
     train_loader = DataLoader(
-        SpeechDataset(train_utterances, data.tokenizer, data.extractor, train=True),
-        batch_sampler=sampler, collate_fn=collate, num_workers=train_cfg.num_workers, pin_memory=pin,
-    )
+        SpeechDataset(train_utterances, data.tokenizer, data.extractor, train=True, seed=train_cfg.seed),
+        batch_sampler=sampler, collate_fn=collate, num_workers=train_cfg.num_workers, pin_memory=pin, generator=torch.Generator(),
+    )  # fmt: skip
     dev_loader = DataLoader(
         SpeechDataset(data.dev, data.tokenizer, data.extractor, train=False),
-        batch_sampler=DurationBatchSampler([u.duration for u in data.dev], train_cfg.max_batch_seconds, shuffle=False),
-        collate_fn=collate, num_workers=train_cfg.num_workers, pin_memory=pin,
+        batch_sampler=DurationBatchSampler([u.duration for u in data.dev], train_cfg.max_batch_seconds, shuffle=False, **shard),
+        collate_fn=collate, num_workers=train_cfg.num_workers, pin_memory=pin, generator=torch.Generator(),
     )
-    trainer = Trainer(model, config, data.tokenizer, data.extractor, device, steps_per_epoch=len(sampler), bad_audio=bad_audio)
+    trainer = Trainer(model, config, data.tokenizer, data.extractor, device, steps_per_epoch=len(sampler), bad_audio=bad_audio, context=context)
     if resume_state is not None:
         trainer.load_state_dict(resume_state)
     return trainer, Loaders(train_loader, dev_loader, sampler, {u.id: u for u in data.dev})
 
 
 def fit(trainer: Trainer, loaders: Loaders, exp_dir: Path) -> Path:
-    """Epochs until `train.epochs`: train, score dev, write `last.pt` and (when dev WER improves) `best.pt`."""
-    writer = _tensorboard(exp_dir)
+    """Epochs until `train.epochs`: train, score dev, write `last.pt` and (when dev WER improves) `best.pt`.
+
+    `last.pt` is also written within an epoch every `train.checkpoint_every_minutes`; only rank 0 writes.
+    """
+    main = trainer.context.is_main
+    writer = _tensorboard(exp_dir) if main else None
+
+    def checkpoint() -> None:
+        state = trainer.state_dict()  # on every rank: it gathers their random states
+        if main:
+            save_checkpoint(state, exp_dir / "last.pt", keep_previous=True)
+
     while trainer.epoch < trainer.config.train.epochs:
-        loaders.sampler.set_epoch(trainer.epoch)
+        loaders.sampler.set_epoch(trainer.epoch, start=trainer.batches_done)
+        loaders.train.dataset.set_epoch(trainer.epoch)
         started = time.perf_counter()
-        train_loss = trainer.train_one_epoch(loaders.train)
+        train_loss = trainer.train_one_epoch(loaders.train, checkpoint)
         seconds = time.perf_counter() - started
         dev_loss, cer, wer = trainer.evaluate(loaders.dev, loaders.dev_by_id)
         trainer.epoch += 1
+        trainer.batches_done, trainer.loss_total, trainer.loss_count = 0, 0.0, 0
         log.info(
             "epoch %d: train loss %.4f, dev loss %.4f, dev CER %.2f%%, dev WER %.2f%%, %.1f s, %.1f utt/s, lr %.2e",
             trainer.epoch, train_loss, dev_loss, 100 * cer, 100 * wer, seconds, len(loaders.train.dataset) / seconds,
@@ -341,10 +452,10 @@ def fit(trainer: Trainer, loaders: Loaders, exp_dir: Path) -> Path:
         is_best = wer < trainer.best_wer
         if is_best:
             trainer.best_wer = wer
-        save_checkpoint(trainer.state_dict(), exp_dir / "last.pt")
-        if is_best:
+        checkpoint()
+        if is_best and main:
             save_checkpoint(trainer.model_payload(), exp_dir / "best.pt")
-    if not (exp_dir / "best.pt").exists():  # e.g. resumed after the last epoch
+    if main and not (exp_dir / "best.pt").exists():  # e.g. resumed after the last epoch
         save_checkpoint(trainer.model_payload(), exp_dir / "best.pt")
     return exp_dir / "best.pt"
 

@@ -1,6 +1,8 @@
 import json
+import random
 from pathlib import Path
 
+import numpy as np
 import pytest
 import soundfile
 import torch
@@ -168,3 +170,42 @@ def test_manifest_written_from_relative_paths_reads_back(tmp_path, wav_file, mon
     lines = [json.loads(line) for line in (tmp_path / "corpus" / "m.jsonl").read_text().splitlines()]
     assert lines[0]["audio"] == "wav/a.wav"
     assert [u.audio for u in load_manifest("corpus/m.jsonl")] == [tmp_path / "corpus/wav/a.wav", wav_file]
+
+
+@pytest.mark.parametrize("world_size", [2, 3])
+def test_sampler_shards_each_global_batch_across_ranks(world_size):
+    durations = [random.Random(i).uniform(0.5, 12) for i in range(101)]
+    single = DurationBatchSampler(durations, 30, seed=5)
+    ranks = [DurationBatchSampler(durations, 30, seed=5, rank=r, world_size=world_size) for r in range(world_size)]
+    for epoch in range(3):
+        for sampler in (single, *ranks):
+            sampler.set_epoch(epoch)
+        shares = [s.batches() for s in ranks]
+        assert len({len(s) for s in shares}) == 1 == len({len(s) for s in ranks})  # the same number of steps everywhere
+        for step, batch in enumerate(single.batches()):
+            parts = [share[step] for share in shares]
+            assert sorted(i for part in parts for i in part) == sorted(batch)  # nothing lost, nothing twice
+        assert sorted(i for share in shares for b in share for i in b) == list(range(101))
+    # A resume at batch 4 yields the rest of the epoch's batches, on every rank.
+    ranks[1].set_epoch(2, start=4)
+    assert ranks[1].batches() == shares[1][4:] and len(ranks[1]) == len(shares[1]) - 4
+    with pytest.raises(ValueError, match="rank 3 is not in 0..2"):
+        DurationBatchSampler(durations, 30, rank=3, world_size=3)
+
+
+def test_training_augmentation_depends_on_the_utterance_not_the_process(tmp_path):
+    config = FeatureConfig(n_mels=20, speed_perturb=True, specaugment=True)
+    paths = []
+    for i in range(3):
+        paths.append(tmp_path / f"{i}.wav")
+        soundfile.write(paths[-1], np.random.default_rng(i).standard_normal(16000).astype(np.float32) * 0.1, 16000)
+    utts = [Utterance(str(i), p, 1.0, "a") for i, p in enumerate(paths)]
+    dataset = SpeechDataset(utts, Tokenizer.english(), FeatureExtractor(config), train=True, seed=1)
+    first = [dataset[i].features for i in range(3)]
+    torch.manual_seed(123)  # another process state
+    state = torch.get_rng_state()
+    again = [dataset[i].features for i in (2, 0, 1)]
+    assert torch.equal(torch.get_rng_state(), state)  # the process's random stream is untouched
+    assert all(torch.equal(a, b) for a, b in zip(first, [again[1], again[2], again[0]]))
+    dataset.set_epoch(1)
+    assert not torch.equal(dataset[0].features, first[0])  # a new epoch, new augmentation

@@ -5,10 +5,10 @@ import soundfile
 import torch
 
 from asr.audio import AudioError
-from asr.checkpoint import CheckpointError, load_checkpoint, restore_model
+from asr.checkpoint import CheckpointError, load_checkpoint, restore_model, save_checkpoint
 from asr.config import ExperimentConfig, FeatureConfig, ModelConfig, TrainConfig
 from asr.data import Batch, Utterance
-from asr.train import Trainer, TrainingError, amp_dtype, run_training
+from asr.train import Trainer, TrainingError, amp_dtype, load_resume_state, run_training
 from asr.tokenizer import Tokenizer
 from conftest import tone
 
@@ -56,11 +56,11 @@ def test_resume_continues_from_same_state(tmp_path, corpus, monkeypatch):
     # Interrupt a second run during its second epoch, then resume it.
     original, calls = Trainer.train_one_epoch, []
 
-    def crash_on_second_epoch(self, loader):
+    def crash_on_second_epoch(self, *args):
         calls.append(1)
         if len(calls) == 2:
             raise KeyboardInterrupt
-        return original(self, loader)
+        return original(self, *args)
 
     split = tmp_path / "split"
     monkeypatch.setattr(Trainer, "train_one_epoch", crash_on_second_epoch)
@@ -124,3 +124,91 @@ def test_skipped_files_are_summarised(tmp_path, corpus):
     assert "skipped 1 utterance(s) with unreadable audio: bad" in (tmp_path / "exp" / "train.log").read_text()
     with pytest.raises(AudioError, match="corrupt.wav.*utterance bad"):
         run_training(CONFIG, [*corpus, Utterance("bad", corrupt, 0.6, "a")], corpus[:2], tmp_path / "exp2", torch.device("cpu"))
+
+
+@pytest.fixture
+def corpus8(tmp_path):
+    """Eight tiny utterances: four batches of two per epoch under a 1.3 s budget."""
+    utts = []
+    for i in range(8):
+        freq, text = (300, "a") if i % 2 else (900, "b")
+        path = tmp_path / f"v{i}.wav"
+        soundfile.write(path, tone(0.6 + 0.005 * i, freq=freq), 16000)
+        utts.append(Utterance(f"v{i}", path, 0.6 + 0.005 * i, text))
+    return utts
+
+
+# Augmented, so that the test also shows each utterance's augmentation survives the resume.
+MID_EPOCH = CONFIG.with_overrides(
+    {"train.epochs": 3, "train.max_batch_seconds": 1.3, "train.checkpoint_every_minutes": 1e-9,
+     "features.specaugment": True, "features.speed_perturb": True, "model.dropout": 0.2}
+)  # fmt: skip
+
+
+def test_mid_epoch_resume_goes_on_at_the_next_batch(tmp_path, corpus8, monkeypatch):
+    straight = tmp_path / "straight"
+    run_training(MID_EPOCH, corpus8, corpus8[:2], straight, torch.device("cpu"))
+    assert load_checkpoint(straight / "last.pt")["batches_done"] == 0  # the epoch-end checkpoint
+
+    original, seen = Trainer._train_step, []
+
+    def crash_in_second_epoch(self, batch, due):
+        if len(seen) == 6:  # the third batch of the second epoch
+            raise KeyboardInterrupt
+        seen.append(batch.ids)
+        return original(self, batch, due)
+
+    split = tmp_path / "split"
+    monkeypatch.setattr(Trainer, "_train_step", crash_in_second_epoch)
+    with pytest.raises(KeyboardInterrupt):
+        run_training(MID_EPOCH, corpus8, corpus8[:2], split, torch.device("cpu"))
+    saved = load_checkpoint(split / "last.pt")
+    assert (saved["epoch"], saved["batches_done"]) == (1, 2)
+
+    resumed = []
+
+    def record(self, batch, due):
+        resumed.append(batch.ids)
+        return original(self, batch, due)
+
+    monkeypatch.setattr(Trainer, "_train_step", record)
+    # Resumed with data-loading workers: the data and its augmentation do not depend on them.
+    run_training(MID_EPOCH.with_overrides({"train.num_workers": 1}), corpus8, corpus8[:2], split, torch.device("cpu"), resume=True)
+    second_epoch = seen[4:] + resumed[:2]
+    assert sorted(i for ids in second_epoch for i in ids) == sorted(u.id for u in corpus8)  # each utterance once
+    assert len(resumed) == 2 + 4
+    a, b = load_checkpoint(straight / "last.pt"), load_checkpoint(split / "last.pt")
+    assert a["step"] == b["step"] == 12
+    for name, tensor in a["model"].items():
+        assert torch.equal(tensor, b["model"][name]), name
+    assert "resuming from" in (split / "train.log").read_text() and "batch 3" in (split / "train.log").read_text()
+
+
+def test_corrupt_last_checkpoint_falls_back_to_the_one_before(tmp_path, corpus, caplog):
+    exp = tmp_path / "exp"
+    run_training(CONFIG, corpus, corpus[:2], exp, torch.device("cpu"))
+    previous = load_checkpoint(exp / "last.prev.pt")
+    assert previous["epoch"] == 1
+    data = (exp / "last.pt").read_bytes()
+    (exp / "last.pt").write_bytes(data[: len(data) // 2])  # a write cut short
+    state = load_resume_state(exp / "last.pt", CONFIG)
+    assert state["epoch"] == 1
+    assert "last.pt: not a loadable checkpoint" in caplog.text and "last.prev.pt" in caplog.text
+    # The run goes on from there and finishes its last epoch again.
+    run_training(CONFIG, corpus, corpus[:2], exp, torch.device("cpu"), resume=True)
+    assert load_checkpoint(exp / "last.pt")["epoch"] == 2
+    (exp / "last.pt").unlink()
+    (exp / "last.prev.pt").write_bytes(b"")
+    with pytest.raises(CheckpointError, match="last.prev.pt: not a loadable checkpoint"):
+        load_resume_state(exp / "last.pt", CONFIG)
+
+
+def test_checkpoint_write_failure_is_one_line_and_leaves_nothing(tmp_path, monkeypatch):
+    def disk_full(obj, file):
+        file.write(b"partial")
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(torch, "save", disk_full)
+    with pytest.raises(CheckpointError, match=r"last.pt: could not write the checkpoint .*No space left"):
+        save_checkpoint({"model": {}}, tmp_path / "last.pt")
+    assert list(tmp_path.iterdir()) == []
