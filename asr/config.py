@@ -123,6 +123,10 @@ class TrainConfig:
     sortagrad_epochs: int = setting(0, "first epochs whose batches go shortest first (SortaGrad), then shuffled")
     units: str = setting("char", "output tokens (word: one per word of the training text; small vocabularies)", choices=("char", "word"))
     tbptt_frames: int = setting(0, "truncated BPTT: recurrent chunks of this many output frames, state detached between them; 0 = full BPTT")
+    init_from: str = setting("", "fine-tune: start from this checkpoint's weights (its feature and model settings must be these), with this run's own optimiser and schedule")
+    init_output_layer: str = setting(
+        "keep", "with init_from: keep its vocabulary and output layer, or new: this data's vocabulary and a fresh output layer", choices=("keep", "new")
+    )
     checkpoint_every_minutes: float = setting(
         0.0, "also write last.pt within an epoch this often (with the position in it, so a resume goes on at the next batch); 0 = at epoch ends only"
     )

@@ -19,7 +19,7 @@ from torch.utils.data import DataLoader
 from tqdm import tqdm
 
 from asr import distributed
-from asr.checkpoint import load_checkpoint_or_previous, model_payload, previous_path, restore_model, save_checkpoint
+from asr.checkpoint import load_checkpoint, load_checkpoint_or_previous, model_payload, previous_path, restore_model, save_checkpoint
 from asr.config import ExperimentConfig, TrainConfig, save_config
 from asr.data import (
     BadAudioPolicy, Batch, DurationBatchSampler, SpeechDataset, Utterance, check_audio, collate, compute_cmvn,
@@ -34,6 +34,8 @@ log = logging.getLogger("asr.train")
 PROGRESS_EVERY = 30.0  # seconds between progress lines when there is no terminal for a bar
 # Settings a resumed run may change: they decide how fast it runs, not what it computes.
 RESUME_MAY_CHANGE = ("train.num_workers", "train.num_threads")
+# Settings that decide what the weights of a model mean; fine-tuning (train.init_from) needs them equal.
+FEATURE_SETTINGS = ("features.n_mels", "features.utterance_cmn", "features.running_cmn", "features.running_cmn_prior_seconds")
 
 
 class TrainingError(RuntimeError):
@@ -325,6 +327,7 @@ def run_training(
     else:  # rank 0 speaks for the run; the others only warn
         logging.getLogger("asr").setLevel(logging.WARNING)
     resume_state = load_resume_state(exp_dir / "last.pt", config) if resume else None
+    init_state = load_init_state(config) if resume_state is None else None
     if config.train.num_threads:
         # Small models on few cores run faster single-threaded than with spinning OpenMP threads.
         torch.set_num_threads(config.train.num_threads)
@@ -332,9 +335,9 @@ def run_training(
     random.seed(config.train.seed)
     bad_audio = BadAudioPolicy(config.train.on_bad_audio)
     # Rank 0 reads the audio headers and computes the statistics; the others receive them.
-    data = prepare_data(config, train_utterances, dev_utterances, bad_audio, resume_state) if context.is_main else None
+    data = prepare_data(config, train_utterances, dev_utterances, bad_audio, resume_state, init_state) if context.is_main else None
     data = distributed.broadcast_object(data, context)
-    trainer, loaders = build_trainer(config, data, context.device, bad_audio, resume_state, context)
+    trainer, loaders = build_trainer(config, data, context.device, bad_audio, resume_state, context, init_state)
     if context.is_main:
         save_config(config, exp_dir / "config.yaml")
     best = fit(trainer, loaders, exp_dir)
@@ -364,20 +367,53 @@ def load_resume_state(path: Path, config: ExperimentConfig) -> dict:
     return state
 
 
+def load_init_state(config: ExperimentConfig) -> dict | None:
+    """The checkpoint `train.init_from` names (None without one); an error naming every
+    feature or model setting of it that differs from `config` (dropout rates may differ)."""
+    if not config.train.init_from:
+        return None
+    path = Path(config.train.init_from)
+    state = load_checkpoint(path)
+    _, saved, _, _ = restore_model(state, path)
+    clash = [
+        (key, old, new) for key, old, new in saved.differences(config)
+        if key in FEATURE_SETTINGS or (key.startswith("model.") and not key.endswith("dropout"))
+    ]  # fmt: skip
+    if clash:
+        listed = ", ".join(f"{key} {old!r} -> {new!r}" for key, old, new in clash)
+        raise TrainingError(f"{path} cannot start this model: its settings differ ({listed}); use the ones it was made with")
+    log.info("starting from the weights of %s (%s)", path, "its output layer" if config.train.init_output_layer == "keep" else "a new output layer")
+    return state
+
+
 def prepare_data(
     config: ExperimentConfig, train_utterances: list[Utterance], dev_utterances: list[Utterance],
-    bad_audio: BadAudioPolicy, resume_state: dict | None = None,
+    bad_audio: BadAudioPolicy, resume_state: dict | None = None, init_state: dict | None = None,
 ) -> PreparedData:  # fmt: skip
-    """Readable utterances, the vocabulary and the CMVN statistics (both restored when resuming)."""
+    """Readable utterances, the vocabulary and the CMVN statistics: restored when resuming,
+    taken from the `train.init_from` model when fine-tuning, else computed from the data."""
     train_utterances = check_audio(train_utterances, bad_audio)
     dev_utterances = check_audio(dev_utterances, bad_audio)
     if not train_utterances or not dev_utterances:
         raise TrainingError(f"no usable {'training' if not train_utterances else 'dev'} utterances left after skipping bad audio")
+    texts = [u.text for u in train_utterances]
+    new_vocabulary = Tokenizer.from_words(texts) if config.train.units == "word" else Tokenizer.from_texts(texts)
     if resume_state is not None:
         _, _, tokenizer, extractor = restore_model(resume_state)
         return PreparedData(train_utterances, dev_utterances, tokenizer, extractor)
-    texts = [u.text for u in train_utterances]
-    tokenizer = Tokenizer.from_words(texts) if config.train.units == "word" else Tokenizer.from_texts(texts)
+    if init_state is not None:
+        # A fine-tuned model keeps the CMVN statistics its weights were trained with.
+        _, _, tokenizer, extractor = restore_model(init_state)
+        if config.train.init_output_layer == "new":
+            tokenizer = new_vocabulary
+        missing = sorted(set(new_vocabulary.tokens) - set(tokenizer.tokens))
+        if missing:
+            raise TrainingError(
+                f"{config.train.init_from} has no output for {', '.join(map(repr, missing[:10]))} of the training text; "
+                "start with a new output layer (train.init_output_layer: new)"
+            )
+        return PreparedData(train_utterances, dev_utterances, tokenizer, extractor)
+    tokenizer = new_vocabulary
     log.info("computing CMVN statistics over up to %d utterances", config.train.cmvn_utterances)
     extractor = FeatureExtractor(config.features)
     cmvn = compute_cmvn(train_utterances, extractor, config.train.cmvn_utterances, config.train.seed, bad_audio)
@@ -386,12 +422,15 @@ def prepare_data(
 
 def build_trainer(
     config: ExperimentConfig, data: PreparedData, device: torch.device, bad_audio: BadAudioPolicy,
-    resume_state: dict | None = None, context: distributed.Context | None = None,
+    resume_state: dict | None = None, context: distributed.Context | None = None, init_state: dict | None = None,
 ) -> tuple[Trainer, Loaders]:  # fmt: skip
-    """A new model (or the resumed one) with its optimiser, and this rank's share of the batches."""
+    """A new model (the resumed one, or one starting from `init_state`'s weights) with its
+    optimiser, and this rank's share of the batches."""
     train_cfg = config.train
     context = context or distributed.Context(0, 1, device)
     model = AcousticModel(config.features.n_mels, data.tokenizer.size, config.model)
+    if init_state is not None and resume_state is None:
+        _load_init_weights(model, init_state["model"], keep_head=config.train.init_output_layer == "keep")
     log.info("model: %s, %.2fM parameters, vocabulary %d", config.model.rnn_type, model.num_parameters() / 1e6, data.tokenizer.size)
     if context.distributed:  # the same initial weights everywhere, then each rank its own dropout masks
         torch.manual_seed(train_cfg.seed + 7919 * context.rank)
@@ -417,6 +456,15 @@ def build_trainer(
     if resume_state is not None:
         trainer.load_state_dict(resume_state)
     return trainer, Loaders(train_loader, dev_loader, sampler, {u.id: u for u in data.dev})
+
+
+def _load_init_weights(model: AcousticModel, weights: dict[str, torch.Tensor], keep_head: bool) -> None:
+    """Copy a checkpoint's weights into `model`; without `keep_head` the output layer stays freshly initialised."""
+    if not keep_head:
+        weights = {k: v for k, v in weights.items() if not k.startswith("head.")}
+    missing, unexpected = model.load_state_dict(weights, strict=False)
+    if unexpected or any(not k.startswith("head.") for k in missing) or (keep_head and missing):
+        raise TrainingError(f"the init_from weights do not fit this model (missing {missing}, unexpected {unexpected})")
 
 
 def fit(trainer: Trainer, loaders: Loaders, exp_dir: Path) -> Path:

@@ -212,3 +212,34 @@ def test_checkpoint_write_failure_is_one_line_and_leaves_nothing(tmp_path, monke
     with pytest.raises(CheckpointError, match=r"last.pt: could not write the checkpoint .*No space left"):
         save_checkpoint({"model": {}}, tmp_path / "last.pt")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_init_from_starts_from_the_checkpoint_weights(tmp_path, corpus):
+    base = tmp_path / "base"
+    run_training(CONFIG, corpus, corpus[:2], base, torch.device("cpu"))
+    pretrained = load_checkpoint(base / "best.pt")["model"]
+    # lr 0: the weights stay what they started as, so the run's result shows where it started.
+    tune = CONFIG.with_overrides({"train.init_from": str(base / "best.pt"), "train.lr": 0.0, "train.epochs": 1, "model.dropout": 0.3})
+    run_training(tune, corpus, corpus[:2], tmp_path / "tuned", torch.device("cpu"))
+    tuned = load_checkpoint(tmp_path / "tuned" / "best.pt")
+    assert all(torch.equal(pretrained[k], v) for k, v in tuned["model"].items())
+    assert "starting from the weights of" in (tmp_path / "tuned" / "train.log").read_text()
+
+    # A new output layer for a new vocabulary: the rest still starts from the checkpoint.
+    digits = [Utterance(u.id, u.audio, u.duration, "a1" if i % 2 else "b2") for i, u in enumerate(corpus)]
+    with pytest.raises(TrainingError, match=r"has no output for '1', '2'.*init_output_layer: new"):
+        run_training(tune, digits, digits[:2], tmp_path / "keep", torch.device("cpu"))
+    run_training(tune.with_overrides({"train.init_output_layer": "new"}), digits, digits[:2], tmp_path / "new", torch.device("cpu"))
+    new = load_checkpoint(tmp_path / "new" / "best.pt")
+    assert "1" in new["tokens"] and new["model"]["head.weight"].shape[0] == len(new["tokens"]) != pretrained["head.weight"].shape[0]
+    assert all(torch.equal(pretrained[k], v) for k, v in new["model"].items() if not k.startswith("head."))
+
+
+def test_init_from_names_the_settings_that_differ(tmp_path, corpus):
+    base = tmp_path / "base"
+    run_training(CONFIG.with_overrides({"train.epochs": 1}), corpus, corpus[:2], base, torch.device("cpu"))
+    other = CONFIG.with_overrides({"train.init_from": str(base / "best.pt"), "model.hidden_size": 8, "features.n_mels": 16})
+    with pytest.raises(TrainingError, match=r"features.n_mels 20 -> 16, model.hidden_size 16 -> 8"):
+        run_training(other, corpus, corpus[:2], tmp_path / "tuned", torch.device("cpu"))
+    with pytest.raises(CheckpointError, match="nothing.pt: no such checkpoint"):
+        run_training(CONFIG.with_overrides({"train.init_from": str(tmp_path / "nothing.pt")}), corpus, corpus[:2], tmp_path / "x", torch.device("cpu"))

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import statistics
 import subprocess
@@ -29,6 +30,7 @@ import torch
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from asr import distributed  # noqa: E402
 from asr.config import ExperimentConfig  # noqa: E402
 from asr.data import BadAudioPolicy, Utterance  # noqa: E402
 from asr.features import num_frames  # noqa: E402
@@ -65,21 +67,24 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def run_pipeline(config: ExperimentConfig, utts: list[Utterance], device: torch.device, warmup: int, steps: int) -> dict:
+def run_pipeline(config: ExperimentConfig, utts: list[Utterance], device: str, warmup: int, steps: int) -> dict:
+    context = distributed.setup(device)  # one process, or a rank under torchrun (--scaling)
     data = prepare_data(config, utts, utts[:2], BadAudioPolicy("fail"))
-    trainer, loaders = build_trainer(config, data, device, BadAudioPolicy("fail"))
+    trainer, loaders = build_trainer(config, data, context.device, BadAudioPolicy("fail"), context=context)
     loaders.sampler.set_epoch(1)  # shuffled batches, the same as the bare variant's
     loaders.train.dataset.set_epoch(1)
     trainer.model.train()
     batches = iter(loaders.train)
     for _ in range(warmup):
         trainer._train_step(next(batches), False)
-    _sync(device)
+    _sync(context.device)
+    distributed.barrier(context)
     started = time.perf_counter()
     for _ in range(steps):
         trainer._train_step(next(batches), False)
-    _sync(device)
-    return {"seconds": time.perf_counter() - started}
+    _sync(context.device)
+    distributed.barrier(context)
+    return {"seconds": time.perf_counter() - started, "rank": context.rank}
 
 
 def batch_shapes(config: ExperimentConfig, utts: list[Utterance], count: int) -> tuple[list[tuple[list[int], list[int]]], int]:
@@ -138,7 +143,9 @@ def child(args: argparse.Namespace) -> int:
     utts = librispeech(args.librispeech)
     device = torch.device(args.device)
     if args.variant == "pipeline":
-        result = run_pipeline(config, utts, device, args.warmup, args.steps)
+        result = run_pipeline(config, utts, args.device, args.warmup, args.steps)
+        if result["rank"] != 0:
+            return 0
     else:
         shapes, vocab = batch_shapes(config, utts, args.warmup + args.steps)
         result = run_bare(config, shapes, vocab, device, args.warmup)
@@ -147,11 +154,16 @@ def child(args: argparse.Namespace) -> int:
     return 0
 
 
-def measure(args: argparse.Namespace, size: str, variant: str, workers: int) -> dict:
-    command = [sys.executable, __file__, "--child", "--size", size, "--variant", variant, "--workers", str(workers),
+def measure(args: argparse.Namespace, size: str, variant: str, workers: int, ranks: int = 0, threads: int = 0) -> dict:
+    """One child run; `ranks` > 0 launches that many under torchrun (Gloo on 127.0.0.1), `threads` > 0 sets torch's threads."""
+    launcher = [sys.executable]
+    if ranks:
+        launcher += ["-m", "torch.distributed.run", "--nproc_per_node", str(ranks), "--rdzv_backend", "c10d", "--rdzv_endpoint", "127.0.0.1:0"]
+    command = [*launcher, __file__, "--child", "--size", size, "--variant", variant, "--workers", str(workers),
                "--librispeech", str(args.librispeech), "--batch-seconds", str(args.batch_seconds), "--warmup", str(args.warmup),
                "--steps", str(args.steps), "--device", args.device]  # fmt: skip
-    out = subprocess.run(command, capture_output=True, text=True)
+    env = {**os.environ, **({"OMP_NUM_THREADS": str(threads)} if threads else {})}
+    out = subprocess.run(command, capture_output=True, text=True, env=env)
     if out.returncode != 0:
         raise SystemExit(f"{variant} {size} failed:\n{out.stderr[-2000:]}")
     return json.loads(out.stdout.strip().splitlines()[-1])
@@ -167,6 +179,7 @@ def main() -> int:
     p.add_argument("--steps", type=int, default=6, help="timed batches per run")
     p.add_argument("--repeats", type=int, default=2, help="alternating runs of each variant")
     p.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
+    p.add_argument("--scaling", action="store_true", help="instead: one process (1 and 2 threads) against 2 Gloo ranks of 1 thread, same global batches")
     p.add_argument("--out", type=Path)
     p.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     p.add_argument("--size", help=argparse.SUPPRESS)
@@ -176,6 +189,8 @@ def main() -> int:
         args.workers = int(args.workers)
         return child(args)
     utts = librispeech(args.librispeech)
+    if args.scaling:
+        return scaling(args, utts)
     workers = [int(w) for w in args.workers.split(",")]
     lines = [
         f"`python tools/bench_train.py {' '.join(sys.argv[1:])}`", "",
@@ -203,6 +218,29 @@ def main() -> int:
                          f"{audio / seconds:.0f} | {max(r['peak_mb'] for r in results):.0f} |")  # fmt: skip
             print(lines[-1], flush=True)
         lines.append(f"| {size} | | padding: {100 * (1 - audio / padded):.1f} % of the padded frames | | | | |")
+    report = "\n".join(lines)
+    print(report)
+    if args.out:
+        args.out.write_text(report + "\n")
+    return 0
+
+
+def scaling(args: argparse.Namespace, utts: list[Utterance]) -> int:
+    """Data-parallel scaling on this machine: the pipeline (0 workers) as 1 process x 1 thread,
+    1 process x 2 threads and 2 Gloo ranks x 1 thread over the same global batches."""
+    size = args.sizes.split(",")[0]
+    variants = {"1 process, 1 thread": (0, 1), "1 process, 2 threads": (0, 2), "2 Gloo ranks, 1 thread each": (2, 1)}
+    runs = {name: [] for name in variants}
+    for _ in range(args.repeats):
+        for name, (ranks, threads) in variants.items():
+            runs[name].append(measure(args, size, "pipeline", 0, ranks, threads)["seconds"])
+    base = statistics.median(runs["1 process, 1 thread"])
+    lines = [f"`python tools/bench_train.py {' '.join(sys.argv[1:])}`", "",
+             f"{size}, pipeline with 0 workers, {args.steps} global batches of at most {args.batch_seconds:g} padded seconds after "
+             f"{args.warmup} warm-up, median of {args.repeats} runs", "",
+             "| run | s/batch | speed-up over 1 process x 1 thread |", "|---|---|---|"]  # fmt: skip
+    for name, seconds in runs.items():
+        lines.append(f"| {name} | {statistics.median(seconds) / args.steps:.2f} | {base / statistics.median(seconds):.2f} |")
     report = "\n".join(lines)
     print(report)
     if args.out:

@@ -31,6 +31,7 @@ from asr.audio import load  # noqa: E402
 from asr.config import FeatureConfig  # noqa: E402
 from asr.features import CmvnAccumulator, FeatureExtractor  # noqa: E402
 from asr.model import _init_recurrent  # noqa: E402
+from asr.text import normalize_text  # noqa: E402
 from asr.tokenizer import BLANK, Tokenizer  # noqa: E402
 
 CELLS = {"rnn": torch.nn.RNNCell, "gru": torch.nn.GRUCell, "lstm": torch.nn.LSTMCell}
@@ -128,7 +129,7 @@ def lj_transcript(audio: Path) -> str:
     for line in metadata.read_text(encoding="utf-8").splitlines():
         uid, _, normalised = line.split("|", 2)
         if uid == audio.stem:
-            return normalised.lower()
+            return normalize_text(normalised)
     raise SystemExit(f"{audio}: no line for {audio.stem} in {metadata}; give --text")
 
 
