@@ -242,8 +242,9 @@ class Trainer:
         self.scheduler.load_state_dict(state["scheduler"])
         self.scaler.load_state_dict(state["scaler"])
         self.epoch, self.step, self.best_wer = state["epoch"], state["step"], state["best_wer"]
-        self.batches_done, self.loss_total, self.loss_count = state["batches_done"], state["loss_total"], state["loss_count"]
-        randoms = state["random_states"]
+        # Checkpoints written before mid-epoch checkpoints existed hold one process's random state and no position.
+        self.batches_done, self.loss_total, self.loss_count = state.get("batches_done", 0), state.get("loss_total", 0.0), state.get("loss_count", 0)
+        randoms = state.get("random_states") or [{"torch": state["torch_rng"], "python": state["python_rng"]}]
         if len(randoms) == self.context.world_size:
             _set_random_state(randoms[self.context.rank])
         else:  # resumed with another number of ranks: the data order is the same, dropout masks are not
@@ -363,7 +364,7 @@ def load_resume_state(path: Path, config: ExperimentConfig) -> dict:
             f"{path} was made with other settings ({listed}); resume with the settings it was made with, "
             "or train in a new experiment folder"
         )
-    log.info("resuming from %s at epoch %d, batch %d", path, state["epoch"] + 1, state["batches_done"] + 1)
+    log.info("resuming from %s at epoch %d, batch %d", path, state["epoch"] + 1, state.get("batches_done", 0) + 1)
     return state
 
 

@@ -59,18 +59,28 @@ def test_unknown_recipe_option_is_an_error(tree_without_venv):
     assert result.returncode == 2 and "unknown option --no-such-option" in result.stderr
 
 
-@pytest.mark.parametrize("recipe, train_stage", [("yesno", 1), ("fsdd", 2), ("synth", 1)])
-def test_every_recipe_passes_a_seed_to_training(tree_without_venv, tmp_path, recipe, train_stage):
-    """A stand-in `asr` (run by an interpreter that imports the real one) prints the command it was given."""
+def training_commands(tree: Path, tmp_path: Path, recipe: str, stage: int, *args: str) -> list[str]:
+    """The `asr train` lines a recipe's training stage runs, printed by a stand-in `asr`."""
     bin_dir = tmp_path / "bin"
-    bin_dir.mkdir()
+    bin_dir.mkdir(exist_ok=True)
     (bin_dir / "asr").write_text(f"#!{sys.executable}\nimport sys\nprint('asr', *sys.argv[1:])\n")
     (bin_dir / "asr").chmod(0o755)
-    stage = str(train_stage)
     result = subprocess.run(
-        ["bash", str(tree_without_venv / "recipes" / recipe / "run.sh"), "--stage", stage, "--stop-stage", stage, "--seed", "7"],
-        cwd=tree_without_venv, env={"PATH": f"{bin_dir}:{SYSTEM_PATH}"}, capture_output=True, text=True, timeout=60,
+        ["bash", str(tree / "recipes" / recipe / "run.sh"), "--stage", str(stage), "--stop-stage", str(stage), *args],
+        cwd=tree, env={"PATH": f"{bin_dir}:{SYSTEM_PATH}"}, capture_output=True, text=True, timeout=60,
     )
     assert result.returncode == 0, result.stderr
-    (command,) = [line for line in result.stdout.splitlines() if line.startswith("asr train")]
+    return [line for line in result.stdout.splitlines() if line.startswith("asr train")]
+
+
+@pytest.mark.parametrize("recipe, train_stage", [("yesno", 1), ("fsdd", 2), ("synth", 1), ("an4", 2)])
+def test_every_recipe_passes_a_seed_to_training(tree_without_venv, tmp_path, recipe, train_stage):
+    (command,) = training_commands(tree_without_venv, tmp_path, recipe, train_stage, "--seed", "7")
     assert command.endswith("--seed 7")
+
+
+def test_an4_pretrains_on_tts_then_fine_tunes_from_it(tree_without_venv, tmp_path):
+    pretrain, finetune = training_commands(tree_without_venv, tmp_path, "an4", 2, "--tts", "--seed", "3")
+    assert "conf/pretrain.yaml" in pretrain and "--train data/an4/tts/train.jsonl" in pretrain and "--exp-dir exp/an4_tts_pretrain" in pretrain
+    assert "conf/finetune.yaml" in finetune and "--init-from exp/an4_tts_pretrain/best.pt" in finetune and "--exp-dir exp/an4_tts " in finetune
+    assert pretrain.endswith("--seed 3") and finetune.endswith("--seed 3")

@@ -243,3 +243,17 @@ def test_init_from_names_the_settings_that_differ(tmp_path, corpus):
         run_training(other, corpus, corpus[:2], tmp_path / "tuned", torch.device("cpu"))
     with pytest.raises(CheckpointError, match="nothing.pt: no such checkpoint"):
         run_training(CONFIG.with_overrides({"train.init_from": str(tmp_path / "nothing.pt")}), corpus, corpus[:2], tmp_path / "x", torch.device("cpu"))
+
+
+def test_resumes_a_checkpoint_from_before_mid_epoch_positions(tmp_path, corpus):
+    exp = tmp_path / "exp"
+    run_training(CONFIG, corpus, corpus[:2], exp, torch.device("cpu"))
+    state = load_checkpoint(exp / "last.pt")
+    state["epoch"] = 1  # as if it had stopped after the first epoch
+    (random_state,) = state.pop("random_states")
+    for key in ("batches_done", "loss_total", "loss_count"):
+        del state[key]
+    state.update(torch_rng=random_state["torch"], python_rng=random_state["python"])
+    save_checkpoint(state, exp / "last.pt")  # the layout earlier versions wrote
+    run_training(CONFIG, corpus, corpus[:2], exp, torch.device("cpu"), resume=True)
+    assert load_checkpoint(exp / "last.pt")["epoch"] == 2

@@ -10,11 +10,17 @@ recordings, 118 transcribed) is the test set. OUT/lm_text.txt holds the training
 transcripts, the only text the LM and the lexicon see. Safe to re-run.
 
 Without the data, `--download` fetches the corpus from CMU's public URL into DATA_DIR.
+
+`--tts-reads N` then has Debian's TTS engines read the training transcripts (lm_text.txt;
+never a dev or test sentence) N times each with the synthetic corpus' training voices
+(recipes/synth/prepare.py: random voice, tempo and pitch per read) into OUT/tts/, whose
+train.jsonl is the pre-training corpus of run.sh's TTS stages.
 """
 
 from __future__ import annotations
 
 import argparse
+import subprocess
 import sys
 import tarfile
 import urllib.request
@@ -25,6 +31,21 @@ from asr.data import Utterance, write_manifest
 
 URL = "http://www.speech.cs.cmu.edu/databases/an4/an4_sphere.tar.gz"
 DEV_SPEAKERS = ("fash", "fbbh", "mblw", "mcen")  # two female, two male: 4 of the 74 training speakers
+SYNTH_PREPARE = Path(__file__).resolve().parents[1] / "synth" / "prepare.py"
+
+
+def synthesise(out_dir: Path, reads: int, seed: int) -> Path:
+    """OUT/tts/train.jsonl: every line of OUT/lm_text.txt read `reads` times by training voices."""
+    tts_dir = out_dir / "tts"
+    tts_dir.mkdir(parents=True, exist_ok=True)
+    text = (out_dir / "lm_text.txt").read_text() * reads
+    sentences = tts_dir / "sentences.txt"
+    if not sentences.is_file() or sentences.read_text() != text:
+        sentences.write_text(text)
+    # --num-dev 0 --num-test 0: every line goes to the synthesiser's train split (training voices only).
+    subprocess.run([sys.executable, str(SYNTH_PREPARE), "--out-dir", str(tts_dir), "--sentences-file", str(sentences),
+                    "--num-dev", "0", "--num-test", "0", "--seed", str(seed)], check=True)  # fmt: skip
+    return tts_dir / "train.jsonl"
 
 
 def download(data_dir: Path) -> None:
@@ -73,6 +94,8 @@ def main() -> int:
     p.add_argument("--out-dir", type=Path, required=True)
     p.add_argument("--dev-speakers", default=",".join(DEV_SPEAKERS))
     p.add_argument("--download", action="store_true", help=f"fetch {URL} into DATA_DIR when it is not there")
+    p.add_argument("--tts-reads", type=int, default=0, help="also synthesise the training transcripts this many times each (default: 0, none)")
+    p.add_argument("--tts-seed", type=int, default=0, help="chooses the TTS voices, tempi and pitches (default: 0)")
     args = p.parse_args()
     if args.download:
         download(args.data_dir)
@@ -81,23 +104,31 @@ def main() -> int:
     done = args.out_dir / ".completed"
     if done.exists():
         print(f"{args.out_dir}: already prepared")
-        return 0
+    else:
+        prepare(args)
+        done.touch()
+    if args.tts_reads > 0:
+        print(f"tts: {synthesise(args.out_dir, args.tts_reads, args.tts_seed)}")
+    return 0
+
+
+def prepare(args: argparse.Namespace) -> None:
     train = read_split(args.data_dir, "train")
     test = read_split(args.data_dir, "test")
     dev_speakers = set(args.dev_speakers.split(","))
     unknown = dev_speakers - {u.speaker for u in train}
     if unknown:
         raise SystemExit(f"--dev-speakers: no training speaker {', '.join(sorted(unknown))}")
+    splits = {
+        "train": [u for u in train if u.speaker not in dev_speakers],
+        "dev": [u for u in train if u.speaker in dev_speakers],
+        "test": test,
+    }
     args.out_dir.mkdir(parents=True, exist_ok=True)
-    write_manifest([u for u in train if u.speaker not in dev_speakers], args.out_dir / "train.jsonl")
-    write_manifest([u for u in train if u.speaker in dev_speakers], args.out_dir / "dev.jsonl")
-    write_manifest(test, args.out_dir / "test.jsonl")
-    (args.out_dir / "lm_text.txt").write_text("".join(u.text + "\n" for u in train if u.speaker not in dev_speakers))
-    for name, utts in (("train", [u for u in train if u.speaker not in dev_speakers]), ("dev", [u for u in train if u.speaker in dev_speakers]), ("test", test)):
+    for name, utts in splits.items():
+        write_manifest(utts, args.out_dir / f"{name}.jsonl")
         print(f"{name}: {len(utts)} utterances, {len({u.speaker for u in utts})} speakers, {sum(u.duration for u in utts) / 60:.1f} min")
-    done.touch()
-    return 0
-
+    (args.out_dir / "lm_text.txt").write_text("".join(u.text + "\n" for u in splits["train"]))
 
 if __name__ == "__main__":
     sys.exit(main())
