@@ -25,6 +25,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from asr.cells import NativeRNN  # noqa: E402
+from report import emit  # noqa: E402  (tools/report.py, beside this script)
 
 LAYERS, HIDDEN, INPUT = 4, 320, 608
 
@@ -93,10 +94,7 @@ def main() -> int:
         f"| inference per chunk, our cells: TorchScript vs eager | TorchScript ~3x faster | {1000 * scripted_chunk:.2f} ms vs {1000 * native_chunk:.2f} ms | {native_chunk / scripted_chunk:.2f}x |",
         "| mixed precision memory | fp16 ~40 % less | needs a GPU: not measured | |",
     ]  # fmt: skip
-    report = "\n".join(lines)
-    print(report)
-    if args.out:
-        args.out.write_text(report + "\n")
+    emit(lines, args.out)
     return 0
 
 

@@ -47,6 +47,7 @@ from asr.model import AcousticModel  # noqa: E402
 from asr.stream import Final, Recognizer  # noqa: E402
 from asr.tokenizer import Tokenizer  # noqa: E402
 from asr.transcribe import Transcriber, load_model  # noqa: E402
+from report import emit  # noqa: E402  (tools/report.py, beside this script)
 
 CHUNKS_MS = (80, 160, 320)
 
@@ -279,10 +280,7 @@ def main() -> int:
         print(lines[-1], flush=True)
         lines += ["", int8_line]
     lines += ["", f"Peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB (whole benchmark process)."]
-    report = "\n".join(lines)
-    print(report)
-    if args.out:
-        args.out.write_text(report + "\n")
+    emit(lines, args.out)
     return 0
 
 

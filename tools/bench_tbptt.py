@@ -19,6 +19,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from report import emit  # tools/report.py, beside this script
+
 ROOT = Path(__file__).resolve().parents[1]
 ASR = [sys.executable, "-m", "asr"]
 # Runs a command and prints its peak RSS in KiB last (a process of its own, so runs do not share the maximum).
@@ -59,10 +61,7 @@ def main() -> int:
                 cells.append(f"{wer:.2f} % / {seconds:.0f} s / {rss:.0f} MB")
             lines.append(f"| {seed} | " + " | ".join(cells) + " |")
             print(lines[-1], flush=True)
-    report = "\n".join(lines)
-    print(report)
-    if args.out:
-        args.out.write_text(report + "\n")
+    emit(lines, args.out)
     return 0
 
 

@@ -35,6 +35,7 @@ from asr.config import ExperimentConfig  # noqa: E402
 from asr.data import BadAudioPolicy, Utterance  # noqa: E402
 from asr.features import num_frames  # noqa: E402
 from asr.train import build_trainer, prepare_data  # noqa: E402
+from report import emit  # noqa: E402  (tools/report.py, beside this script)
 
 SIZES = {"eesen 4x320": (4, 320), "large 5x512": (5, 512)}
 
@@ -218,10 +219,7 @@ def main() -> int:
                          f"{audio / seconds:.0f} | {max(r['peak_mb'] for r in results):.0f} |")  # fmt: skip
             print(lines[-1], flush=True)
         lines.append(f"| {size} | | padding: {100 * (1 - audio / padded):.1f} % of the padded frames | | | | |")
-    report = "\n".join(lines)
-    print(report)
-    if args.out:
-        args.out.write_text(report + "\n")
+    emit(lines, args.out)
     return 0
 
 
@@ -241,10 +239,7 @@ def scaling(args: argparse.Namespace, utts: list[Utterance]) -> int:
              "| run | s/batch | speed-up over 1 process x 1 thread |", "|---|---|---|"]  # fmt: skip
     for name, seconds in runs.items():
         lines.append(f"| {name} | {statistics.median(seconds) / args.steps:.2f} | {base / statistics.median(seconds):.2f} |")
-    report = "\n".join(lines)
-    print(report)
-    if args.out:
-        args.out.write_text(report + "\n")
+    emit(lines, args.out)
     return 0
 
 
