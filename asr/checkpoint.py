@@ -71,7 +71,7 @@ def load_checkpoint(path: Pathlike) -> dict[str, Any]:
 
 def load_checkpoint_or_previous(path: Pathlike) -> tuple[dict[str, Any], Path]:
     """(payload, the file it came from): `path`, or when that is missing or unreadable, the one
-    kept before it (with a warning). The error names `path` when neither loads."""
+    kept before it (with a warning). When neither loads, the error names the last one tried."""
     path = Path(path)
     try:
         return load_checkpoint(path), path

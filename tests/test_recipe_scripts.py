@@ -84,3 +84,8 @@ def test_an4_pretrains_on_tts_then_fine_tunes_from_it(tree_without_venv, tmp_pat
     assert "conf/pretrain.yaml" in pretrain and "--train data/an4/tts/train.jsonl" in pretrain and "--exp-dir exp/an4_tts_pretrain" in pretrain
     assert "conf/finetune.yaml" in finetune and "--init-from exp/an4_tts_pretrain/best.pt" in finetune and "--exp-dir exp/an4_tts " in finetune
     assert pretrain.endswith("--seed 3") and finetune.endswith("--seed 3")
+
+
+def test_an4_streaming_trains_the_unidirectional_config(tree_without_venv, tmp_path):
+    (command,) = training_commands(tree_without_venv, tmp_path, "an4", 2, "--streaming")
+    assert "conf/train.yaml --config recipes/an4/conf/stream.yaml" in command and "--exp-dir exp/an4_stream" in command
