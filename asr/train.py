@@ -397,11 +397,11 @@ def prepare_data(
     dev_utterances = check_audio(dev_utterances, bad_audio)
     if not train_utterances or not dev_utterances:
         raise TrainingError(f"no usable {'training' if not train_utterances else 'dev'} utterances left after skipping bad audio")
-    texts = [u.text for u in train_utterances]
-    new_vocabulary = Tokenizer.from_words(texts) if config.train.units == "word" else Tokenizer.from_texts(texts)
     if resume_state is not None:
         _, _, tokenizer, extractor = restore_model(resume_state)
         return PreparedData(train_utterances, dev_utterances, tokenizer, extractor)
+    texts = [u.text for u in train_utterances]
+    new_vocabulary = Tokenizer.from_words(texts) if config.train.units == "word" else Tokenizer.from_texts(texts)
     if init_state is not None:
         # A fine-tuned model keeps the CMVN statistics its weights were trained with.
         _, _, tokenizer, extractor = restore_model(init_state)
