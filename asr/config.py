@@ -127,6 +127,7 @@ class TrainConfig:
     init_output_layer: str = setting(
         "keep", "with init_from: keep its vocabulary and output layer, or new: this data's vocabulary and a fresh output layer", choices=("keep", "new")
     )
+    save_every_epoch: bool = setting(False, "also keep each epoch's model as epoch{N}.pt (for learning curves: tools/learning_curve.py)")
     checkpoint_every_minutes: float = setting(
         0.0, "also write last.pt within an epoch this often (with the position in it, so a resume goes on at the next batch); 0 = at epoch ends only"
     )

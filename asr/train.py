@@ -6,6 +6,7 @@ non-blocking copies when a GPU is present, and on the CPU otherwise, from the sa
 
 from __future__ import annotations
 
+import json
 import logging
 import math
 import random
@@ -472,6 +473,8 @@ def fit(trainer: Trainer, loaders: Loaders, exp_dir: Path) -> Path:
     """Epochs until `train.epochs`: train, score dev, write `last.pt` and (when dev WER improves) `best.pt`.
 
     `last.pt` is also written within an epoch every `train.checkpoint_every_minutes`; only rank 0 writes.
+    Each epoch's figures are appended to `epochs.jsonl` (and, with `train.save_every_epoch`, its
+    model is kept as `epoch{N}.pt`).
     """
     main = trainer.context.is_main
     writer = _tensorboard(exp_dir) if main else None
@@ -498,6 +501,13 @@ def fit(trainer: Trainer, loaders: Loaders, exp_dir: Path) -> Path:
         if writer is not None:
             for name, value in (("train/loss", train_loss), ("dev/loss", dev_loss), ("dev/cer", cer), ("dev/wer", wer)):
                 writer.add_scalar(name, value, trainer.epoch)
+        if main:
+            record = {"epoch": trainer.epoch, "train_loss": train_loss, "dev_loss": dev_loss, "dev_cer": cer, "dev_wer": wer,
+                      "seconds": round(seconds, 3), "lr": trainer.scheduler.get_last_lr()[0]}  # fmt: skip
+            with open(exp_dir / "epochs.jsonl", "a") as f:
+                f.write(json.dumps(record) + "\n")
+            if trainer.config.train.save_every_epoch:
+                save_checkpoint(trainer.model_payload(), exp_dir / f"epoch{trainer.epoch}.pt")
         is_best = wer < trainer.best_wer
         if is_best:
             trainer.best_wer = wer

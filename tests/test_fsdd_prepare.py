@@ -70,6 +70,29 @@ def test_train_tts_keeps_audio_paths_right(tmp_path, monkeypatch):
     assert [u.audio for u in load_manifest(out / "train_tts.jsonl")] == [real.resolve(), (tts / "wav" / "synth00000.wav").resolve()]
 
 
+def test_an4_sentences_join_training_at_fsdds_rate(tmp_path):
+    _fake_recordings(tmp_path / "download")
+    an4 = tmp_path / "an4"
+    an4.mkdir()
+    t = np.arange(16000, dtype=np.float32) / 16000
+    # 500 Hz survives the 8 kHz rate, 6 kHz does not: the band of FSDD's recordings.
+    soundfile.write(an4 / "u1.flac", 0.3 * np.sin(2 * np.pi * 500 * t) + 0.3 * np.sin(2 * np.pi * 6000 * t), 16000)
+    write_manifest([Utterance("cen1-mblw-b", an4 / "u1.flac", 1.0, "enter six two", "mblw")], an4 / "train.jsonl")
+    out = tmp_path / "fsdd"
+    command = [sys.executable, str(RECIPE / "prepare.py"), "--data-dir", str(tmp_path / "download"), "--out-dir", str(out)]
+    missing = subprocess.run([*command, "--an4-manifest", str(tmp_path / "none.jsonl")], capture_output=True, text=True)
+    assert missing.returncode == 1 and "none.jsonl: no such manifest" in missing.stderr
+    subprocess.run([*command, "--an4-manifest", str(an4 / "train.jsonl")], check=True, capture_output=True, cwd=ROOT)
+    train, joined = load_manifest(out / "train.jsonl"), load_manifest(out / "train_an4.jsonl")
+    assert joined[: len(train)] == train and len(joined) == len(train) + 1
+    added = joined[-1]
+    assert (added.id, added.text, added.speaker) == ("cen1-mblw-b", "enter six two", "mblw")
+    audio, rate = soundfile.read(added.audio)
+    assert rate == fsdd.SAMPLE_RATE and abs(added.duration - 1.0) < 1e-3
+    spectrum = np.abs(np.fft.rfft(audio))
+    assert spectrum[500] > 100 * spectrum[3900:].max()  # 1 Hz bins: the tone kept, nothing left near 4 kHz
+
+
 @needs_engines
 def test_prepare_cli_with_tts_digits(tmp_path):
     _fake_recordings(tmp_path / "download")
@@ -95,7 +118,7 @@ def test_prepare_cli_with_tts_digits(tmp_path):
         synth = _load("synth_prepare_for_fsdd", ROOT / "recipes" / "synth" / "prepare.py")
     finally:
         sys.path.remove(str(ROOT / "recipes" / "synth"))
-    train_voices = {v.speaker for voices in synth.split_voices("train").values() for v in voices}
+    train_voices = {v.speaker for voices in synth.split_voices("train", "extended").values() for v in voices}
     assert {u.speaker for u in tts} <= train_voices
 
     again = subprocess.run(command, check=True, capture_output=True, text=True, cwd=ROOT)

@@ -73,7 +73,7 @@ def training_commands(tree: Path, tmp_path: Path, recipe: str, stage: int, *args
     return [line for line in result.stdout.splitlines() if line.startswith("asr train")]
 
 
-@pytest.mark.parametrize("recipe, train_stage", [("yesno", 1), ("fsdd", 2), ("synth", 1), ("an4", 2)])
+@pytest.mark.parametrize("recipe, train_stage", [("yesno", 1), ("fsdd", 2), ("synth", 1), ("an4", 2), ("ljspeech", 2)])
 def test_every_recipe_passes_a_seed_to_training(tree_without_venv, tmp_path, recipe, train_stage):
     (command,) = training_commands(tree_without_venv, tmp_path, recipe, train_stage, "--seed", "7")
     assert command.endswith("--seed 7")
@@ -84,6 +84,14 @@ def test_an4_pretrains_on_tts_then_fine_tunes_from_it(tree_without_venv, tmp_pat
     assert "conf/pretrain.yaml" in pretrain and "--train data/an4/tts/train.jsonl" in pretrain and "--exp-dir exp/an4_tts_pretrain" in pretrain
     assert "conf/finetune.yaml" in finetune and "--init-from exp/an4_tts_pretrain/best.pt" in finetune and "--exp-dir exp/an4_tts " in finetune
     assert pretrain.endswith("--seed 3") and finetune.endswith("--seed 3")
+
+
+def test_ljspeech_pretrains_on_tts_then_fine_tunes_from_it(tree_without_venv, tmp_path):
+    (scratch,) = training_commands(tree_without_venv, tmp_path, "ljspeech", 2)
+    assert "--train data/ljspeech/train.jsonl" in scratch and scratch.endswith("--exp-dir exp/ljspeech")
+    pretrain, finetune = training_commands(tree_without_venv, tmp_path, "ljspeech", 2, "--tts")
+    assert "conf/pretrain.yaml" in pretrain and "--train data/ljspeech/tts/train.jsonl" in pretrain
+    assert "--init-from exp/ljspeech_tts_pretrain/best.pt" in finetune and "--dev data/ljspeech/dev.jsonl" in finetune
 
 
 def test_an4_streaming_trains_the_unidirectional_config(tree_without_venv, tmp_path):

@@ -188,7 +188,7 @@ def test_no_dev_or_test_reads_everything_with_training_voices(prepare, tmp_path)
     options = prepare.PrepareOptions(num_sentences=300, num_dev=0, num_test=0, sentences_file=str(path))
     plan = prepare.plan_corpus(options)
     assert {u.split for u in plan} == {"train"}
-    train_voices = {v for voices in prepare.split_voices("train").values() for v in voices}
+    train_voices = {v for voices in prepare.split_voices("train", "extended").values() for v in voices}
     assert {u.voice for u in plan} <= train_voices
     assert len({u.voice for u in plan}) > 50  # many voices, and tempo and pitch vary
     assert len({u.tempo for u in plan}) > 100 and len({u.pitch for u in plan}) > 20
@@ -216,13 +216,48 @@ def test_settings_record_the_new_options(prepare, tmp_path):
 
 
 def test_a_corpus_prepared_before_the_new_options_is_still_complete(prepare, tmp_path):
-    """prepare.json files written before --sentences-file and --sample-rate existed."""
+    """prepare.json files written before --sentences-file, --sample-rate and --voice-set existed."""
     old = {"num_sentences": 3500, "num_dev": 150, "num_test": 200, "seed": 0}
     (tmp_path / "prepare.json").write_text(json.dumps(old))
     (tmp_path / ".completed").touch()
-    assert prepare.prepare(tmp_path, prepare.PrepareOptions(), jobs=1) is None
-    with pytest.raises(prepare.SettingsMismatchError):
-        prepare.prepare(tmp_path, prepare.PrepareOptions(sample_rate=8000), jobs=1)
+    assert prepare.prepare(tmp_path, prepare.PrepareOptions(voice_set="basic"), jobs=1) is None
+    with pytest.raises(prepare.SettingsMismatchError, match="sample_rate=16000, not sample_rate=8000"):
+        prepare.prepare(tmp_path, prepare.PrepareOptions(voice_set="basic", sample_rate=8000), jobs=1)
+    # The default voice set changed: the error names the one setting that differs.
+    with pytest.raises(prepare.SettingsMismatchError, match="with voice_set='basic', not voice_set='extended': pass"):
+        prepare.prepare(tmp_path, prepare.PrepareOptions(), jobs=1)
+
+
+def test_extra_training_sentences_keep_dev_and_test(prepare):
+    options = prepare.PrepareOptions(num_sentences=400, num_dev=20, num_test=30)
+    plan = prepare.plan_corpus(options)
+    more = prepare.plan_corpus(prepare.PrepareOptions(num_sentences=400, num_dev=20, num_test=30, extra_train=100))
+    assert more[:400] == plan  # the first 400 are planned exactly as before
+    extra = more[400:]
+    assert len(extra) == 100 and {u.split for u in extra} == {"train"} and len({u.id for u in more}) == 500
+    held_out = {u.text for u in plan if u.split != "train"}
+    assert held_out.isdisjoint(u.text for u in extra)
+    assert len({u.voice for u in extra}) > 30
+    with pytest.raises(ValueError, match="put more lines in the file"):
+        prepare.PrepareOptions(extra_train=5, sentences_file="x.txt")
+
+
+def test_extended_voices_add_training_variants_and_keep_dev_and_test(prepare):
+    basic = prepare.plan_corpus(prepare.PrepareOptions(voice_set="basic"))
+    extended = prepare.plan_corpus(prepare.PrepareOptions())
+    held_out = [u for u in basic if u.split != "train"]
+    assert [u for u in extended if u.split != "train"] == held_out
+    train = [u for u in extended if u.split == "train"]
+    # Same sentences, engines, accents, tempi and pitches; only espeak-ng variants change.
+    assert [(u.text, u.voice.engine, u.voice.name, u.tempo) for u in train] == [
+        (u.text, u.voice.engine, u.voice.name, u.tempo) for u in basic if u.split == "train"
+    ]
+    variants = {u.voice.variant for u in train if u.voice.engine == "espeak-ng"}
+    assert len(variants) > 60 and variants >= set(prepare.ESPEAK_EXTRA_TRAIN_VARIANTS[:10])
+    held_out_variants = {u.voice.variant for u in held_out if u.voice.engine == "espeak-ng"}
+    assert variants.isdisjoint(held_out_variants)
+    with pytest.raises(ValueError, match="--voice-set must be one of basic, extended"):
+        prepare.PrepareOptions(voice_set="all")
 
 
 def test_cli_rejects_a_missing_sentences_file(tmp_path):

@@ -1,3 +1,4 @@
+import json
 import math
 
 import pytest
@@ -47,6 +48,21 @@ def test_training_reduces_loss_and_checkpoints_load_weights_only(tmp_path, corpu
     model, loaded_config, tokenizer, extractor = restore_model(payload)
     assert loaded_config == config and tokenizer.tokens[0] == "<blank>" and extractor.cmvn.mean.shape == (20,)
     assert (tmp_path / "exp" / "last.pt").exists() and (tmp_path / "exp" / "config.yaml").exists()
+    records = [json.loads(line) for line in (tmp_path / "exp" / "epochs.jsonl").read_text().splitlines()]
+    assert [r["epoch"] for r in records] == [1, 2, 3, 4, 5, 6] and all(r["seconds"] > 0 for r in records)
+    assert [r["train_loss"] for r in records] == pytest.approx(losses, abs=1e-4)
+    assert not list((tmp_path / "exp").glob("epoch*.pt"))  # only with train.save_every_epoch
+
+
+def test_save_every_epoch_keeps_each_epochs_model(tmp_path, corpus):
+    config = CONFIG.with_overrides({"train.save_every_epoch": True})
+    best = run_training(config, corpus, corpus[:2], tmp_path / "exp", torch.device("cpu"))
+    first, second = (torch.load(tmp_path / "exp" / f"epoch{n}.pt", weights_only=True) for n in (1, 2))
+    assert restore_model(first)[1] == config
+    last = load_checkpoint(tmp_path / "exp" / "last.pt")["model"]
+    assert all(torch.equal(second["model"][k], last[k]) for k in last)
+    assert not all(torch.equal(first["model"][k], last[k]) for k in last)
+    assert best.exists()
 
 
 def test_resume_continues_from_same_state(tmp_path, corpus, monkeypatch):
@@ -72,6 +88,8 @@ def test_resume_continues_from_same_state(tmp_path, corpus, monkeypatch):
 
     a, b = load_checkpoint(straight / "last.pt"), load_checkpoint(split / "last.pt")
     assert a["epoch"] == b["epoch"] == 2 and a["step"] == b["step"]
+    epochs = [json.loads(line)["epoch"] for line in (split / "epochs.jsonl").read_text().splitlines()]
+    assert epochs == [1, 2]  # the resumed run appends, once per epoch
     for name, tensor in a["model"].items():
         assert torch.equal(tensor, b["model"][name]), name
 

@@ -11,6 +11,12 @@ also has Debian's TTS engines read each digit word N times (recipes/synth/prepar
 training voices only, random tempo and pitch, 8 kHz like FSDD) into OUT/tts/, and
 writes OUT/train_tts.jsonl = OUT/train.jsonl + the synthetic digits. Dev and test
 stay the real held-out speakers.
+
+`--an4-manifest M` (the train.jsonl of recipes/an4/prepare.py) adds real multi-speaker
+speech: AN4's training sentences (about 1,700 spoken digits among them, by 70 speakers)
+are low-passed to FSDD's 8 kHz rate into OUT/an4_8k/, so both corpora have the same band,
+and OUT/train_an4.jsonl = the training manifest above (train_tts.jsonl when there are TTS
+digits) + those sentences.
 """
 
 import argparse
@@ -22,7 +28,10 @@ import zipfile
 from collections import Counter
 from pathlib import Path
 
-from asr.audio import duration
+import soundfile
+import torchaudio
+
+from asr.audio import duration, load
 from asr.data import Utterance, load_manifest, write_manifest
 
 URL = "https://github.com/Jakobovski/free-spoken-digit-dataset/archive/refs/heads/master.zip"
@@ -30,6 +39,7 @@ DIGITS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight"
 SAMPLE_RATE = 8_000  # Hz of the FSDD recordings; the TTS digits are written at this rate too
 SYNTH_PREPARE = Path(__file__).resolve().parents[1] / "synth" / "prepare.py"
 TTS_DIR = "tts"  # under --out-dir
+AN4_DIR = "an4_8k"  # under --out-dir
 
 
 def download(data_dir: Path) -> Path:
@@ -85,6 +95,30 @@ def write_train_tts(out_dir: Path, tts_manifest: Path) -> list[Utterance]:
     return utterances
 
 
+def band_limit(manifest: Path, out_dir: Path) -> list[Utterance]:
+    """Every utterance of `manifest` resampled to FSDD's rate into OUT/an4_8k/ (done once per file)."""
+    target = out_dir / AN4_DIR
+    target.mkdir(parents=True, exist_ok=True)
+    utterances = []
+    for utt in load_manifest(manifest.resolve()):
+        wav = target / f"{utt.id}.wav"
+        if not wav.is_file():
+            audio, rate = load(utt.audio)  # 16 kHz mono, whatever the source
+            low = torchaudio.functional.resample(audio, rate, SAMPLE_RATE)
+            partial = wav.with_suffix(".part.wav")
+            soundfile.write(partial, low.numpy(), SAMPLE_RATE, subtype="PCM_16")
+            partial.replace(wav)  # an interrupted run never leaves a truncated file behind
+        utterances.append(Utterance(utt.id, wav.resolve(), duration(wav), utt.text, utt.speaker))
+    return utterances
+
+
+def write_train_an4(out_dir: Path, base: Path, an4_manifest: Path) -> list[Utterance]:
+    """OUT/train_an4.jsonl: `base` (the FSDD training manifest), then AN4 at 8 kHz."""
+    utterances = load_manifest(base.resolve()) + band_limit(an4_manifest, out_dir)
+    write_manifest(utterances, out_dir / "train_an4.jsonl")
+    return utterances
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data-dir", type=Path, default=Path("download/fsdd"), help="holds recordings/ (downloaded if absent)")
@@ -94,7 +128,11 @@ def main() -> int:
     parser.add_argument("--tts-per-digit", type=int, default=0, help="also synthesise each digit this many times and write train_tts.jsonl (default: 0, none)")
     parser.add_argument("--tts-seed", type=int, default=0, help="chooses the TTS voices, tempi and pitches (default: 0)")
     parser.add_argument("--tts-jobs", type=int, default=None, help="TTS engines run at once (default: CPU count)")
+    parser.add_argument("--an4-manifest", type=Path, default=None, help="AN4's train.jsonl (recipes/an4/prepare.py): add its sentences at 8 kHz and write train_an4.jsonl")
     args = parser.parse_args()
+    if args.an4_manifest is not None and not args.an4_manifest.is_file():
+        print(f"prepare.py: error: {args.an4_manifest}: no such manifest (run recipes/an4/prepare.py first)", file=sys.stderr)
+        return 1
     status = prepare_fsdd(args)
     if status == 0 and args.tts_per_digit > 0:
         try:
@@ -104,6 +142,10 @@ def main() -> int:
             return 1
         utterances = write_train_tts(args.out_dir, tts_manifest)
         print(f"train_tts: {len(utterances)} utterances -> {args.out_dir / 'train_tts.jsonl'}")
+    if status == 0 and args.an4_manifest is not None:
+        base = args.out_dir / ("train_tts.jsonl" if args.tts_per_digit > 0 else "train.jsonl")
+        utterances = write_train_an4(args.out_dir, base, args.an4_manifest)
+        print(f"train_an4: {len(utterances)} utterances -> {args.out_dir / 'train_an4.jsonl'}")
     return status
 
 

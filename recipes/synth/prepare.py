@@ -8,6 +8,7 @@ in train.
 
     python recipes/synth/prepare.py --out-dir data/synth [--num-sentences N] [--jobs J]
         [--sentences-file FILE] [--sample-rate HZ] [--num-dev N] [--num-test N]
+        [--extra-train N] [--voice-set extended|basic]
 
 `--sentences-file` (one normalised sentence a line, repeats allowed) with
 `--num-dev 0 --num-test 0` reads every line with a training voice: augmentation
@@ -79,7 +80,7 @@ MIN_SAMPLE_RATE = 8_000  # Hz; below telephone band the words are hard to tell a
 COMPLETED_MARKER = ".completed"
 SETTINGS_FILE = "prepare.json"
 # prepare.json files written before these options existed mean their defaults.
-SETTINGS_ADDED_LATER = {"sentences_file": None, "sample_rate": SAMPLE_RATE}
+SETTINGS_ADDED_LATER = {"sentences_file": None, "sample_rate": SAMPLE_RATE, "voice_set": "basic", "extra_train": 0}
 
 
 # --------------------------------------------------------------------- voices
@@ -114,6 +115,17 @@ ESPEAK_VARIANTS = {
     "dev": ("m6", "f5", "klatt4"),
     "test": ("m7", "f4", "klatt3"),
 }
+# The "extended" voice set (the default) also trains on espeak-ng's other variants: voice
+# variety is what carries a model to unseen voices, and these cost nothing. Novelty voices
+# (robots, whispers, "demonic") are left out; so are the dev and test variants above.
+ESPEAK_EXTRA_TRAIN_VARIANTS = tuple(
+    """adam Alex Alicia Andrea Andy Annie antonio aunty belinda benjamin boris caleb croak david
+    Denis Diogo ed edward edward2 Gene Gene2 grandma grandpa gustave Henrique Hugo iven iven2
+    iven3 iven4 Jacky john kaukovalta klatt5 klatt6 Lee linda marcelo Marco Mario max Michael
+    michel miguel Mike Nguyen norbert pablo paul pedro quincy RicishayMax RicishayMax2
+    RicishayMax3 rob robert sandro shelby steph steph2 steph3 Storm travis victor zac""".split()
+)
+VOICE_SETS = ("basic", "extended")
 # kal (8 kHz) and kal16 are the same speaker; so is festival's kal_diphone.
 FLITE_VOICES = {"train": ("kal", "kal16", "awb"), "dev": ("rms",), "test": ("slt",)}
 FESTIVAL_VOICES = {"train": ("kal_diphone",), "dev": (), "test": ("ked_diphone",)}
@@ -125,13 +137,18 @@ APT_PACKAGE = {"espeak-ng": "espeak-ng", "flite": "flite", "festival": "festival
 FESTIVAL_VOICE_PACKAGE = {"kal_diphone": "festvox-kallpc16k", "ked_diphone": "festvox-kdlpc16k"}
 
 
-def split_voices(split: str) -> dict[str, tuple[Voice, ...]]:
+def espeak_variants(split: str, voice_set: str = "basic") -> tuple[str, ...]:
+    extra = ESPEAK_EXTRA_TRAIN_VARIANTS if split == "train" and voice_set == "extended" else ()
+    return ESPEAK_VARIANTS[split] + extra
+
+
+def split_voices(split: str, voice_set: str = "basic") -> dict[str, tuple[Voice, ...]]:
     """The voices of one split, by engine; engines without a voice there are left out."""
     by_engine = {
         "espeak-ng": tuple(
             Voice("espeak-ng", accent, variant)
             for accent in ESPEAK_ACCENTS
-            for variant in ESPEAK_VARIANTS[split]
+            for variant in espeak_variants(split, voice_set)
         ),
         "flite": tuple(Voice("flite", name) for name in FLITE_VOICES[split]),
         "festival": tuple(Voice("festival", name) for name in FESTIVAL_VOICES[split]),
@@ -157,10 +174,18 @@ class PrepareOptions:
     seed: int = DEFAULT_SEED
     sentences_file: str | None = None
     sample_rate: int = SAMPLE_RATE  # Hz of the WAVs written
+    voice_set: str = "extended"  # "basic": the training voices of corpora made before the extended set
+    # More built-in sentences after the first num_sentences, all read by training voices: a
+    # larger training set whose dev and test splits are those of num_sentences alone.
+    extra_train: int = 0
 
     def __post_init__(self) -> None:
-        if self.num_dev < 0 or self.num_test < 0:
-            raise ValueError("--num-dev and --num-test cannot be negative")
+        if self.voice_set not in VOICE_SETS:
+            raise ValueError(f"--voice-set must be one of {', '.join(VOICE_SETS)}, got {self.voice_set!r}")
+        if self.num_dev < 0 or self.num_test < 0 or self.extra_train < 0:
+            raise ValueError("--num-dev, --num-test and --extra-train cannot be negative")
+        if self.extra_train and self.sentences_file is not None:
+            raise ValueError("--extra-train adds built-in sentences: with --sentences-file, put more lines in the file")
         if self.sample_rate < MIN_SAMPLE_RATE:
             raise ValueError(f"--sample-rate {self.sample_rate} is below {MIN_SAMPLE_RATE} Hz")
         if self.num_sentences <= self.num_dev + self.num_test:
@@ -207,7 +232,7 @@ def read_sentences_file(path: str | Path) -> list[str]:
 def corpus_sentences(options: PrepareOptions) -> list[str]:
     """The sentences to read: the first num_sentences of the file, or the built-in ones."""
     if options.sentences_file is None:
-        return generate_sentences(options.num_sentences, options.seed)
+        return generate_sentences(options.num_sentences + options.extra_train, options.seed)
     sentences = read_sentences_file(options.sentences_file)
     if len(sentences) < options.num_sentences:
         raise ValueError(
@@ -221,24 +246,36 @@ def plan_corpus(options: PrepareOptions) -> list[Utterance]:
     """One utterance per sentence: its split, voice, tempo and pitch, all from the seed."""
     sentences = corpus_sentences(options)
     rng = random.Random(options.seed)
-    order = list(range(len(sentences)))
+    order = list(range(options.num_sentences))
     rng.shuffle(order)
     first_train = options.num_test + options.num_dev
     split_of = {i: "test" for i in order[: options.num_test]}
     split_of |= {i: "dev" for i in order[options.num_test : first_train]}
     split_of |= {i: "train" for i in order[first_train:]}
     voices = {split: split_voices(split) for split in SPLITS}
+    # The extended set's espeak-ng variants come from a stream of their own, so the main
+    # stream, and with it every dev and test utterance, is the same in both voice sets.
+    variant_rng = random.Random(f"{options.seed}-variants")
+    train_variants = espeak_variants("train", options.voice_set)
     plan = []
+    # The extra training sentences draw from a stream of their own, after the others: the
+    # first num_sentences are planned exactly as without them.
+    extra_rng = random.Random(f"{options.seed}-extra")
     for i, text in enumerate(sentences):
-        split = split_of[i]
+        if i >= options.num_sentences:
+            rng, variant_rng = extra_rng, extra_rng
+        split = split_of.get(i, "train")
         engines = list(voices[split])
         engine = rng.choices(engines, weights=[ENGINE_SHARE[e] for e in engines])[0]
+        voice = rng.choice(voices[split][engine])
+        if split == "train" and engine == "espeak-ng" and options.voice_set == "extended":
+            voice = Voice(engine, voice.name, variant_rng.choice(train_variants))  # the accent stays
         plan.append(
             Utterance(
                 id=f"synth{i:05d}",
                 text=text,
                 split=split,
-                voice=rng.choice(voices[split][engine]),
+                voice=voice,
                 tempo=round(rng.uniform(*TEMPO_RANGE), 3),
                 pitch=rng.randint(*ESPEAK_PITCH_RANGE),
             )
@@ -461,9 +498,12 @@ def prepare(corpus_dir: Path, options: PrepareOptions, jobs: int) -> list[SplitS
     if settings_path.is_file():
         before = SETTINGS_ADDED_LATER | json.loads(settings_path.read_text())
         if before != settings:
+            differ = sorted(k for k in before.keys() | settings.keys() if before.get(k) != settings.get(k))
+            was = ", ".join(f"{k}={before.get(k)!r}" for k in differ)
+            now = ", ".join(f"{k}={settings.get(k)!r}" for k in differ)
             raise SettingsMismatchError(
-                f"{corpus_dir} was prepared with {before}, not {settings}: "
-                "choose another --out-dir or delete it"
+                f"{corpus_dir} was prepared with {was}, not {now}: "
+                "pass the same settings, choose another --out-dir or delete it"
             )
         if (corpus_dir / COMPLETED_MARKER).is_file():
             print(f"{corpus_dir} is already prepared ({COMPLETED_MARKER} exists)")
@@ -532,6 +572,20 @@ def main(argv: Sequence[str] | None = None) -> None:
         help="Hz of the WAVs written (default: %(default)s)",
     )
     parser.add_argument(
+        "--extra-train",
+        type=int,
+        default=defaults.extra_train,
+        help="this many more built-in sentences, all for training; dev and test stay those of "
+        "--num-sentences (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--voice-set",
+        choices=VOICE_SETS,
+        default=defaults.voice_set,
+        help="training voices: extended adds espeak-ng's other variants (%(default)s; "
+        "basic is the smaller set of corpora made before it)",
+    )
+    parser.add_argument(
         "--jobs",
         type=int,
         default=default_jobs(),
@@ -546,6 +600,8 @@ def main(argv: Sequence[str] | None = None) -> None:
             seed=args.seed,
             sentences_file=None if args.sentences_file is None else str(args.sentences_file),
             sample_rate=args.sample_rate,
+            voice_set=args.voice_set,
+            extra_train=args.extra_train,
         )
         prepare(args.out_dir, options, max(args.jobs, 1))
     except (OSError, ValueError, MissingEngineError, SettingsMismatchError) as error:

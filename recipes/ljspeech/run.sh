@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# LJ Speech recipe: prepare -> [synthesise + pre-train on TTS] -> train -> evaluate (greedy, then
+# a word 3-gram of the text-only lines tuned on dev) -> pocketsphinx on the same test split.
+# Stages are safe to re-run.
+#   bash recipes/ljspeech/run.sh [--data-dir DIR] [--download] [--stage N] [--stop-stage N]
+#                                [--exp-dir DIR] [--seed N] [--tts]
+# DIR is the LJSpeech-1.1 folder (metadata.csv, wavs/); --download fetches it first (2.6 GB).
+# --tts has Debian's TTS engines read 3,000 text-only lines (stage 1), pre-trains on that
+# (conf/pretrain.yaml) and fine-tunes on the recordings from it (conf/finetune.yaml); exp dir
+# exp/ljspeech_tts.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+data_dir=download/LJSpeech-1.1; out_dir=data/ljspeech; exp_dir=; stage=0; stop_stage=4; seed=; download=false; tts=false
+. recipes/parse_options.sh
+here=recipes/ljspeech
+if [ -z "$exp_dir" ]; then if $tts; then exp_dir=exp/ljspeech_tts; else exp_dir=exp/ljspeech; fi; fi
+
+train() {  # train EXP_DIR TRAIN_MANIFEST CONFIG... : resumes when EXP_DIR has a checkpoint
+  local exp=$1 manifest=$2; shift 2
+  if [ -f "$exp/last.pt" ]; then resume=--resume; else resume=; fi
+  # One torch thread, as the recipe was timed; set OMP_NUM_THREADS for more.
+  OMP_NUM_THREADS=${OMP_NUM_THREADS:-1} asr train --config $here/conf/train.yaml "$@" --train "$manifest" --dev "$out_dir/dev.jsonl" \
+    --exp-dir "$exp" $resume ${seed:+--seed "$seed"}
+}
+
+if [ "$stage" -le 0 ] && [ "$stop_stage" -ge 0 ]; then
+  echo "== stage 0: manifests (by position: the last 60 utterances with audio are test, the 25 before them dev), LM and TTS text"
+  $python $here/prepare.py --data-dir "$data_dir" --out-dir "$out_dir" $($download && echo --download)
+fi
+if [ "$stage" -le 1 ] && [ "$stop_stage" -ge 1 ] && $tts; then
+  echo "== stage 1: TTS: 3,000 text-only lines read by the synthetic corpus' training voices"
+  $python $here/prepare.py --data-dir "$data_dir" --out-dir "$out_dir" --tts
+fi
+if [ "$stage" -le 2 ] && [ "$stop_stage" -ge 2 ]; then
+  if $tts; then
+    echo "== stage 2: pre-train on the TTS speech, then fine-tune on the recordings"
+    train "${exp_dir}_pretrain" "$out_dir/tts/train.jsonl" --config $here/conf/pretrain.yaml
+    train "$exp_dir" "$out_dir/train.jsonl" --config $here/conf/finetune.yaml --init-from "${exp_dir}_pretrain/best.pt"
+  else
+    echo "== stage 2: train on the recordings alone"
+    train "$exp_dir" "$out_dir/train.jsonl"
+  fi
+fi
+if [ "$stage" -le 3 ] && [ "$stop_stage" -ge 3 ]; then
+  echo "== stage 3: evaluate on test: greedy, then beam search with a word 3-gram of lm_text.txt"
+  asr eval "$exp_dir/best.pt" "$out_dir/test.jsonl" --details "$exp_dir/eval-test-greedy.tsv" | tee "$exp_dir/eval-test-greedy.txt"
+  asr lm build "$out_dir/lm_text.txt" --order 3 -o "$exp_dir/lm.arpa"
+  asr tune-lm "$exp_dir/best.pt" "$out_dir/dev.jsonl" --config $here/conf/decode.yaml --lm "$exp_dir/lm.arpa" \
+    -o "$exp_dir/decode-lm.yaml" | tee "$exp_dir/tune-lm.txt"
+  asr eval "$exp_dir/best.pt" "$out_dir/test.jsonl" --details "$exp_dir/eval-test-lm.tsv" --config "$exp_dir/decode-lm.yaml" \
+    | tee "$exp_dir/eval-test-lm.txt"
+fi
+if [ "$stage" -le 4 ] && [ "$stop_stage" -ge 4 ]; then
+  echo "== stage 4: pocketsphinx 5.1.1 (pip install pocketsphinx==5.1.1) on the same test set"
+  $python tools/pocketsphinx_eval.py "$out_dir/test.jsonl" --details "$exp_dir/pocketsphinx-test.tsv" | tee "$exp_dir/pocketsphinx-test.txt"
+  $python tools/pocketsphinx_eval.py "$out_dir/test.jsonl" --lm "$exp_dir/lm.arpa" | tee "$exp_dir/pocketsphinx-test-our-lm.txt"
+fi
