@@ -118,7 +118,7 @@ def test_prepare_cli_with_tts_digits(tmp_path):
         synth = _load("synth_prepare_for_fsdd", ROOT / "recipes" / "synth" / "prepare.py")
     finally:
         sys.path.remove(str(ROOT / "recipes" / "synth"))
-    train_voices = {v.speaker for voices in synth.split_voices("train", "extended").values() for v in voices}
+    train_voices = {v.speaker for voices in synth.split_voices("train").values() for v in voices}
     assert {u.speaker for u in tts} <= train_voices
 
     again = subprocess.run(command, check=True, capture_output=True, text=True, cwd=ROOT)

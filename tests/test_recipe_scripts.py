@@ -94,6 +94,12 @@ def test_ljspeech_pretrains_on_tts_then_fine_tunes_from_it(tree_without_venv, tm
     assert "--init-from exp/ljspeech_tts_pretrain/best.pt" in finetune and "--dev data/ljspeech/dev.jsonl" in finetune
 
 
+def test_fsdd_with_an4_trains_on_the_joined_manifest(tree_without_venv, tmp_path):
+    (command,) = training_commands(tree_without_venv, tmp_path, "fsdd", 2, "--an4-dir", "somewhere/an4")
+    assert "--train data/fsdd/train_an4.jsonl" in command and "--exp-dir exp/fsdd_tts_an4" in command
+    assert "--config recipes/fsdd/conf/an4.yaml" in command
+
+
 def test_an4_streaming_trains_the_unidirectional_config(tree_without_venv, tmp_path):
     (command,) = training_commands(tree_without_venv, tmp_path, "an4", 2, "--streaming")
     assert "conf/train.yaml --config recipes/an4/conf/stream.yaml" in command and "--exp-dir exp/an4_stream" in command

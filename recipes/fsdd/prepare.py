@@ -65,7 +65,7 @@ def tts_sentences(per_digit: int) -> str:
     return "".join(f"{word}\n" * per_digit for word in DIGITS)
 
 
-def synthesise_digits(out_dir: Path, per_digit: int, seed: int, jobs: int | None) -> Path:
+def synthesise_digits(out_dir: Path, per_digit: int, seed: int, jobs: int | None, voice_set: str = "basic") -> Path:
     """Read every digit word `per_digit` times with the synth corpus' training voices.
 
     Returns the manifest of the synthetic digits. `--num-dev 0 --num-test 0` puts
@@ -79,7 +79,7 @@ def synthesise_digits(out_dir: Path, per_digit: int, seed: int, jobs: int | None
         sentences.write_text(tts_sentences(per_digit))
     command = [sys.executable, str(SYNTH_PREPARE), "--out-dir", str(tts_dir)]
     command += ["--sentences-file", str(sentences), "--num-dev", "0", "--num-test", "0"]
-    command += ["--sample-rate", str(SAMPLE_RATE), "--seed", str(seed)]
+    command += ["--sample-rate", str(SAMPLE_RATE), "--seed", str(seed), "--voice-set", voice_set]
     if jobs is not None:
         command += ["--jobs", str(jobs)]
     subprocess.run(command, check=True)
@@ -128,6 +128,7 @@ def main() -> int:
     parser.add_argument("--tts-per-digit", type=int, default=0, help="also synthesise each digit this many times and write train_tts.jsonl (default: 0, none)")
     parser.add_argument("--tts-seed", type=int, default=0, help="chooses the TTS voices, tempi and pitches (default: 0)")
     parser.add_argument("--tts-jobs", type=int, default=None, help="TTS engines run at once (default: CPU count)")
+    parser.add_argument("--tts-voice-set", choices=("basic", "extended"), default="basic", help="the synthesiser's training voices (default: basic, the 100 of the README's results)")
     parser.add_argument("--an4-manifest", type=Path, default=None, help="AN4's train.jsonl (recipes/an4/prepare.py): add its sentences at 8 kHz and write train_an4.jsonl")
     args = parser.parse_args()
     if args.an4_manifest is not None and not args.an4_manifest.is_file():
@@ -136,7 +137,7 @@ def main() -> int:
     status = prepare_fsdd(args)
     if status == 0 and args.tts_per_digit > 0:
         try:
-            tts_manifest = synthesise_digits(args.out_dir, args.tts_per_digit, args.tts_seed, args.tts_jobs)
+            tts_manifest = synthesise_digits(args.out_dir, args.tts_per_digit, args.tts_seed, args.tts_jobs, args.tts_voice_set)
         except subprocess.CalledProcessError as error:
             print(f"prepare.py: error: the synthesiser failed (exit {error.returncode})", file=sys.stderr)
             return 1

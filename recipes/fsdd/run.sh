@@ -1,26 +1,32 @@
 #!/usr/bin/env bash
 # FSDD recipe: prepare -> synthesise TTS digits -> train -> evaluate. Stages are safe to re-run.
 #   bash recipes/fsdd/run.sh [--data-dir DIR] [--stage N] [--stop-stage N] [--exp-dir DIR]
-#                            [--no-tts] [--tts-per-digit N] [--seed N] [--streaming]
+#                            [--no-tts] [--tts-per-digit N] [--an4-dir DIR] [--seed N] [--streaming]
 # DIR holds recordings/ (default: download from GitHub into download/fsdd).
 # Four training speakers are too few to generalise, so stage 1 has Debian's TTS engines
 # (espeak-ng, flite, festival: apt-get install espeak-ng flite festival festvox-kallpc16k sox)
 # read each digit N times with the synthetic corpus' training voices at 8 kHz, and training
 # uses train_tts.jsonl = FSDD train + those digits. --no-tts trains on FSDD alone.
+# --an4-dir DIR (an an4_sphere folder, see recipes/an4) also trains on AN4's training
+# sentences, 70 more real speakers with about 1,700 spoken digits among their words, low-passed
+# to FSDD's 8 kHz (train_an4.jsonl; exp dir with an _an4 suffix).
 # Dev and test are always the real held-out speakers (nicolas, theo). --streaming trains the
 # unidirectional model of conf/stream.yaml (exp dir with a _stream suffix) and also scores it as a stream.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 data_dir=download/fsdd; out_dir=data/fsdd; exp_dir=; stage=0; stop_stage=3; seed=
-tts=true; tts_per_digit=150; streaming=false
+tts=true; tts_per_digit=150; streaming=false; an4_dir=
 . recipes/parse_options.sh
 here=recipes/fsdd
 if $tts; then train=$out_dir/train_tts.jsonl; else train=$out_dir/train.jsonl; fi
+if [ -n "$an4_dir" ]; then train=$out_dir/train_an4.jsonl; fi
 if [ -z "$exp_dir" ]; then
   if $tts; then exp_dir=exp/fsdd_tts; else exp_dir=exp/fsdd; fi
+  if [ -n "$an4_dir" ]; then exp_dir=${exp_dir}_an4; fi
   if $streaming; then exp_dir=${exp_dir}_stream; fi
 fi
 configs="--config $here/conf/train.yaml"
+if [ -n "$an4_dir" ]; then configs="$configs --config $here/conf/an4.yaml"; fi
 if $streaming; then configs="$configs --config $here/conf/stream.yaml"; fi
 
 if [ "$stage" -le 0 ] && [ "$stop_stage" -ge 0 ]; then
@@ -28,8 +34,14 @@ if [ "$stage" -le 0 ] && [ "$stop_stage" -ge 0 ]; then
   $python $here/prepare.py --data-dir "$data_dir" --out-dir "$out_dir"
 fi
 if [ "$stage" -le 1 ] && [ "$stop_stage" -ge 1 ] && $tts; then
-  echo "== stage 1: synthesise each digit $tts_per_digit times (training voices, 8 kHz) -> $train"
+  echo "== stage 1: synthesise each digit $tts_per_digit times (training voices, 8 kHz)"
   $python $here/prepare.py --data-dir "$data_dir" --out-dir "$out_dir" --tts-per-digit "$tts_per_digit"
+fi
+if [ "$stage" -le 1 ] && [ "$stop_stage" -ge 1 ] && [ -n "$an4_dir" ]; then
+  echo "== stage 1: AN4's training sentences at 8 kHz -> $train"
+  $python recipes/an4/prepare.py --data-dir "$an4_dir" --out-dir data/an4
+  $python $here/prepare.py --data-dir "$data_dir" --out-dir "$out_dir" $($tts && echo --tts-per-digit "$tts_per_digit") \
+    --an4-manifest data/an4/train.jsonl
 fi
 if [ "$stage" -le 2 ] && [ "$stop_stage" -ge 2 ]; then
   echo "== stage 2: train on $train"
