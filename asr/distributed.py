@@ -10,6 +10,7 @@ over `torch.distributed`; the sharding of batches lives in `asr.data.DurationBat
 from __future__ import annotations
 
 import datetime
+import gc
 import os
 from dataclasses import dataclass
 from typing import Any
@@ -73,9 +74,17 @@ def setup(device_name: str | None = None) -> Context:
     return Context(dist.get_rank(), dist.get_world_size(), device)
 
 
-def teardown() -> None:
-    if dist.is_initialized():
-        dist.destroy_process_group()
+def teardown(completed: bool = True) -> None:
+    """Leave the process group. After a `completed` run every rank first waits for the others."""
+    if not dist.is_initialized():
+        return
+    if completed:
+        # Free the finished run's DDP reducer (it holds the group, often through reference
+        # cycles) while the group and the interpreter still live, and let no rank destroy the
+        # group while another still talks to it: a Gloo rank torn down at exit can abort.
+        gc.collect()
+        dist.barrier()
+    dist.destroy_process_group()
 
 
 def all_reduce_sum(values: torch.Tensor, context: Context) -> torch.Tensor:

@@ -52,7 +52,8 @@ def train(manifests, exp: Path, ranks: int = 1, env: dict | None = None, extra=(
                      *RENDEZVOUS]  # fmt: skip
     command = [*launcher, str(WORKER), str(exp / "records"), "--train", str(train_manifest), "--dev", str(dev_manifest),
                "--exp-dir", str(exp), *FLAGS, *extra]  # fmt: skip
-    environment = {**os.environ, "OMP_NUM_THREADS": "1", **(env or {})}
+    # PYTHONFAULTHANDLER: a rank that dies of a signal prints where it was.
+    environment = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONFAULTHANDLER": "1", **(env or {})}
     environment.pop("WORLD_SIZE", None)
     # A session of its own, so that no rank outlives the test, whatever happens to torchrun.
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=environment, start_new_session=True)

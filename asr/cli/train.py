@@ -35,10 +35,12 @@ def run(args: argparse.Namespace) -> int:
     train, dev = load_manifest(args.train), load_manifest(args.dev)
     # A run that torchrun restarted after a failure goes on from its last checkpoint.
     resume = args.resume or (distributed.elastic_restart() and has_checkpoint(args.exp_dir))
+    completed = False
     try:
         best = run_training(config, train, dev, args.exp_dir, args.device, resume=resume)
+        completed = True
     finally:
-        distributed.teardown()
+        distributed.teardown(completed)
     if not distributed.launched_by_torchrun() or int(os.environ.get("RANK", "0")) == 0:
         print(best)
     return 0
