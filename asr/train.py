@@ -1,4 +1,4 @@
-"""CTC training (Graves et al. 2006): loss, one epoch, evaluation, checkpoints, resume.
+"""CTC training (Graves et al. 2006): loss, one epoch, evaluation, checkpoints (`asr.resume` loads them back).
 
 Runs on CUDA with mixed precision (bf16, or fp16 with a grad scaler), pinned memory and
 non-blocking copies when a GPU is present, and on the CPU otherwise, from the same code.
@@ -20,27 +20,21 @@ from torch.utils.data import DataLoader
 from tqdm import tqdm
 
 from asr import distributed
-from asr.checkpoint import load_checkpoint, load_checkpoint_or_previous, model_payload, previous_path, restore_model, save_checkpoint
+from asr.checkpoint import model_payload, restore_model, save_checkpoint
 from asr.config import ExperimentConfig, TrainConfig, save_config
 from asr.data import (
     BadAudioPolicy, Batch, DurationBatchSampler, SpeechDataset, Utterance, check_audio, collate, compute_cmvn,
     drop_untrainable,
 )  # fmt: skip
+from asr.errors import TrainingError
 from asr.features import FeatureExtractor
 from asr.model import AcousticModel
+from asr.resume import load_init_state, load_init_weights, load_resume_state, random_state, set_random_state
 from asr.scoring import error_rates
 from asr.tokenizer import BLANK, Tokenizer
 
 log = logging.getLogger("asr.train")
 PROGRESS_EVERY = 30.0  # seconds between progress lines when there is no terminal for a bar
-# Settings a resumed run may change: they decide how fast it runs, not what it computes.
-RESUME_MAY_CHANGE = ("train.num_workers", "train.num_threads")
-# Settings that decide what the weights of a model mean; fine-tuning (train.init_from) needs them equal.
-FEATURE_SETTINGS = ("features.n_mels", "features.utterance_cmn", "features.running_cmn", "features.running_cmn_prior_seconds")
-
-
-class TrainingError(RuntimeError):
-    """Training cannot go on (for example: too many non-finite losses in a row)."""
 
 
 def greedy_ids(logprobs: torch.Tensor, lengths: torch.Tensor) -> list[list[int]]:
@@ -233,7 +227,7 @@ class Trainer:
             optimizer=self.optimizer.state_dict(), scheduler=self.scheduler.state_dict(), scaler=self.scaler.state_dict(),
             epoch=self.epoch, step=self.step, best_wer=self.best_wer,
             batches_done=self.batches_done, loss_total=self.loss_total, loss_count=self.loss_count,
-            random_states=distributed.gather_objects(_random_state(), self.context),
+            random_states=distributed.gather_objects(random_state(), self.context),
         )  # fmt: skip
         return state
 
@@ -247,25 +241,11 @@ class Trainer:
         self.batches_done, self.loss_total, self.loss_count = state.get("batches_done", 0), state.get("loss_total", 0.0), state.get("loss_count", 0)
         randoms = state.get("random_states") or [{"torch": state["torch_rng"], "python": state["python_rng"]}]
         if len(randoms) == self.context.world_size:
-            _set_random_state(randoms[self.context.rank])
+            set_random_state(randoms[self.context.rank])
         else:  # resumed with another number of ranks: the data order is the same, dropout masks are not
             log.warning("resuming %d rank(s) from a checkpoint of %d: dropout draws new random numbers", self.context.world_size, len(randoms))
-            _set_random_state(randoms[0])
+            set_random_state(randoms[0])
             torch.manual_seed(self.config.train.seed + 7919 * (self.context.rank + self.epoch + 1))
-
-
-def _random_state() -> dict:
-    state = {"torch": torch.get_rng_state(), "python": _plain(random.getstate())}
-    if torch.cuda.is_available():
-        state["cuda"] = torch.cuda.get_rng_state_all()
-    return state
-
-
-def _set_random_state(state: dict) -> None:
-    torch.set_rng_state(state["torch"])
-    random.setstate(_tuples(state["python"]))
-    if "cuda" in state and torch.cuda.is_available():
-        torch.cuda.set_rng_state_all(state["cuda"])
 
 
 def _lr_lambda(train: TrainConfig, total_steps: int):
@@ -279,14 +259,6 @@ def _lr_lambda(train: TrainConfig, total_steps: int):
         return train.final_lr_ratio + (1 - train.final_lr_ratio) * 0.5 * (1 + math.cos(math.pi * progress))
 
     return factor
-
-
-def _plain(value):
-    return [_plain(v) for v in value] if isinstance(value, (tuple, list)) else value
-
-
-def _tuples(value):
-    return tuple(_tuples(v) for v in value) if isinstance(value, list) else value
 
 
 @dataclass
@@ -349,45 +321,6 @@ def run_training(
     return best
 
 
-def has_checkpoint(exp_dir: Path) -> bool:
-    """Whether `exp_dir` holds a training state to resume from."""
-    return (exp_dir / "last.pt").is_file() or previous_path(exp_dir / "last.pt").is_file()
-
-
-def load_resume_state(path: Path, config: ExperimentConfig) -> dict:
-    """The training state in `path` (or the one before it); an error naming every setting that differs from `config`."""
-    state, path = load_checkpoint_or_previous(path)
-    _, saved, _, _ = restore_model(state, path)
-    changed = [(key, old, new) for key, old, new in saved.differences(config) if key not in RESUME_MAY_CHANGE]
-    if changed:
-        listed = ", ".join(f"{key} {old!r} -> {new!r}" for key, old, new in changed)
-        raise TrainingError(
-            f"{path} was made with other settings ({listed}); resume with the settings it was made with, "
-            "or train in a new experiment folder"
-        )
-    log.info("resuming from %s at epoch %d, batch %d", path, state["epoch"] + 1, state.get("batches_done", 0) + 1)
-    return state
-
-
-def load_init_state(config: ExperimentConfig) -> dict | None:
-    """The checkpoint `train.init_from` names (None without one); an error naming every
-    feature or model setting of it that differs from `config` (dropout rates may differ)."""
-    if not config.train.init_from:
-        return None
-    path = Path(config.train.init_from)
-    state = load_checkpoint(path)
-    _, saved, _, _ = restore_model(state, path)
-    clash = [
-        (key, old, new) for key, old, new in saved.differences(config)
-        if key in FEATURE_SETTINGS or (key.startswith("model.") and not key.endswith("dropout"))
-    ]  # fmt: skip
-    if clash:
-        listed = ", ".join(f"{key} {old!r} -> {new!r}" for key, old, new in clash)
-        raise TrainingError(f"{path} cannot start this model: its settings differ ({listed}); use the ones it was made with")
-    log.info("starting from the weights of %s (%s)", path, "its output layer" if config.train.init_output_layer == "keep" else "a new output layer")
-    return state
-
-
 def prepare_data(
     config: ExperimentConfig, train_utterances: list[Utterance], dev_utterances: list[Utterance],
     bad_audio: BadAudioPolicy, resume_state: dict | None = None, init_state: dict | None = None,
@@ -432,7 +365,7 @@ def build_trainer(
     context = context or distributed.Context(0, 1, device)
     model = AcousticModel(config.features.n_mels, data.tokenizer.size, config.model)
     if init_state is not None and resume_state is None:
-        _load_init_weights(model, init_state["model"], keep_head=config.train.init_output_layer == "keep")
+        load_init_weights(model, init_state["model"], keep_head=config.train.init_output_layer == "keep")
     log.info("model: %s, %.2fM parameters, vocabulary %d", config.model.rnn_type, model.num_parameters() / 1e6, data.tokenizer.size)
     if context.distributed:  # the same initial weights everywhere, then each rank its own dropout masks
         torch.manual_seed(train_cfg.seed + 7919 * context.rank)
@@ -458,15 +391,6 @@ def build_trainer(
     if resume_state is not None:
         trainer.load_state_dict(resume_state)
     return trainer, Loaders(train_loader, dev_loader, sampler, {u.id: u for u in data.dev})
-
-
-def _load_init_weights(model: AcousticModel, weights: dict[str, torch.Tensor], keep_head: bool) -> None:
-    """Copy a checkpoint's weights into `model`; without `keep_head` the output layer stays freshly initialised."""
-    if not keep_head:
-        weights = {k: v for k, v in weights.items() if not k.startswith("head.")}
-    missing, unexpected = model.load_state_dict(weights, strict=False)
-    if unexpected or any(not k.startswith("head.") for k in missing) or (keep_head and missing):
-        raise TrainingError(f"the init_from weights do not fit this model (missing {missing}, unexpected {unexpected})")
 
 
 def fit(trainer: Trainer, loaders: Loaders, exp_dir: Path) -> Path:

@@ -9,8 +9,10 @@ from asr.audio import AudioError
 from asr.checkpoint import CheckpointError, load_checkpoint, restore_model, save_checkpoint
 from asr.config import ExperimentConfig, FeatureConfig, ModelConfig, TrainConfig
 from asr.data import Batch, Utterance
-from asr.train import Trainer, TrainingError, amp_dtype, load_resume_state, run_training
+from asr.errors import TrainingError
+from asr.resume import load_resume_state
 from asr.tokenizer import Tokenizer
+from asr.train import Trainer, amp_dtype, run_training
 from conftest import tone
 
 CONFIG = ExperimentConfig(

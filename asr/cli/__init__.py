@@ -44,10 +44,10 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(message)s", stream=sys.stderr)
+    from asr.errors import TrainingError
     from asr.export import ExportError
     from asr.live import LiveError
     from asr.stream import StreamError
-    from asr.train import TrainingError
 
     try:
         return args.func(args) or 0

@@ -29,7 +29,8 @@ def add_parsers(commands) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from asr import distributed
-    from asr.train import has_checkpoint, run_training
+    from asr.resume import has_checkpoint
+    from asr.train import run_training
 
     config = resolve_config(args)
     train, dev = load_manifest(args.train), load_manifest(args.dev)
