@@ -73,7 +73,7 @@ def training_commands(tree: Path, tmp_path: Path, recipe: str, stage: int, *args
     return [line for line in result.stdout.splitlines() if line.startswith("asr train")]
 
 
-@pytest.mark.parametrize("recipe, train_stage", [("yesno", 1), ("fsdd", 2), ("synth", 1), ("an4", 2), ("ljspeech", 2)])
+@pytest.mark.parametrize("recipe, train_stage", [("yesno", 1), ("fsdd", 2), ("synth", 1), ("an4", 2), ("ljspeech", 2), ("librispeech", 1)])
 def test_every_recipe_passes_a_seed_to_training(tree_without_venv, tmp_path, recipe, train_stage):
     (command,) = training_commands(tree_without_venv, tmp_path, recipe, train_stage, "--seed", "7")
     assert command.endswith("--seed 7")
@@ -92,6 +92,14 @@ def test_ljspeech_pretrains_on_tts_then_fine_tunes_from_it(tree_without_venv, tm
     pretrain, finetune = training_commands(tree_without_venv, tmp_path, "ljspeech", 2, "--tts")
     assert "conf/pretrain.yaml" in pretrain and "--train data/ljspeech/tts/train.jsonl" in pretrain
     assert "--init-from exp/ljspeech_tts_pretrain/best.pt" in finetune and "--dev data/ljspeech/dev.jsonl" in finetune
+
+
+def test_librispeech_full_trains_the_chosen_size_on_the_standard_split(tree_without_venv, tmp_path):
+    (mini,) = training_commands(tree_without_venv, tmp_path, "librispeech", 1)
+    assert "--train data/librispeech/train.jsonl" in mini and mini.endswith("--exp-dir exp/librispeech")
+    (full,) = training_commands(tree_without_venv, tmp_path, "librispeech", 1, "--full", "--size", "large")
+    assert "conf/train.yaml --config recipes/librispeech/conf/large.yaml" in full
+    assert "--train data/librispeech_full/train.jsonl --dev data/librispeech_full/dev.jsonl" in full and full.endswith("exp/librispeech_large")
 
 
 def test_fsdd_with_an4_trains_on_the_joined_manifest(tree_without_venv, tmp_path):

@@ -49,6 +49,12 @@ if [ "$stage" -le 3 ] && [ "$stop_stage" -ge 3 ]; then
     -o "$exp_dir/decode-lm.yaml" | tee "$exp_dir/tune-lm.txt"
   asr eval "$exp_dir/best.pt" "$out_dir/test.jsonl" --details "$exp_dir/eval-test-lm.tsv" --config "$exp_dir/decode-lm.yaml" \
     | tee "$exp_dir/eval-test-lm.txt"
+  echo "== stage 3: the same with the lexicon of lm_text.txt's words (the search may output no other word)"
+  tr ' ' '\n' < "$out_dir/lm_text.txt" | sed '/^$/d' | sort -u > "$exp_dir/lexicon.txt"
+  asr tune-lm "$exp_dir/best.pt" "$out_dir/dev.jsonl" --config $here/conf/decode.yaml --lm "$exp_dir/lm.arpa" \
+    --lexicon "$exp_dir/lexicon.txt" -o "$exp_dir/decode-lm-lexicon.yaml" | tee "$exp_dir/tune-lm-lexicon.txt"
+  asr eval "$exp_dir/best.pt" "$out_dir/test.jsonl" --details "$exp_dir/eval-test-lm-lexicon.tsv" \
+    --config "$exp_dir/decode-lm-lexicon.yaml" | tee "$exp_dir/eval-test-lm-lexicon.txt"
 fi
 if [ "$stage" -le 4 ] && [ "$stop_stage" -ge 4 ]; then
   echo "== stage 4: pocketsphinx 5.1.1 (pip install pocketsphinx==5.1.1) on the same test set"

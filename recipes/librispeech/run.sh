@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# LibriSpeech recipe: prepare -> train -> evaluate (greedy, then a word 3-gram tuned on dev)
+# -> pocketsphinx on the same test set. Stages are safe to re-run.
+#   bash recipes/librispeech/run.sh [--data-dir DIR] [--download] [--stage N] [--stop-stage N]
+#                                   [--exp-dir DIR] [--seed N] [--extra-text FILE]
+#                                   [--full] [--size eesen|large]
+# DIR holds LibriSpeech/. Default: the train-clean-5 subset split by speaker (test 1970 and
+# 2136, dev 4640), conf/train.yaml. --full: the standard split (train on train-clean-100,
+# train-clean-360 and train-other-500, select on dev-clean, score test-clean and test-other)
+# with conf/<size>.yaml over conf/train.yaml (on several GPUs: README.md's torchrun line).
+# --extra-text adds a text file (one sentence per line) to the LM's training text.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+data_dir=download/librispeech; out_dir=; exp_dir=; stage=0; stop_stage=3; seed=; download=false
+full=false; size=eesen; extra_text=
+. recipes/parse_options.sh
+here=recipes/librispeech
+configs="--config $here/conf/train.yaml"
+if $full; then
+  split="--train train-clean-100,train-clean-360,train-other-500 --dev dev-clean --test test-clean,test-other --test-speakers= --dev-speakers="
+  configs="$configs --config $here/conf/$size.yaml"
+  tests="test-clean test-other"
+  out_dir=${out_dir:-data/librispeech_full}; exp_dir=${exp_dir:-exp/librispeech_$size}
+else
+  split=
+  tests=test
+  out_dir=${out_dir:-data/librispeech}; exp_dir=${exp_dir:-exp/librispeech}
+fi
+
+if [ "$stage" -le 0 ] && [ "$stop_stage" -ge 0 ]; then
+  echo "== stage 0: manifests and LM text"
+  $python $here/prepare.py --data-dir "$data_dir" --out-dir "$out_dir" $split ${extra_text:+--extra-text "$extra_text"} \
+    $($download && echo --download)
+fi
+if [ "$stage" -le 1 ] && [ "$stop_stage" -ge 1 ]; then
+  echo "== stage 1: train"
+  if [ -f "$exp_dir/last.pt" ]; then resume=--resume; else resume=; fi
+  # One torch thread on the CPU, as the recipe was timed; set OMP_NUM_THREADS for more.
+  OMP_NUM_THREADS=${OMP_NUM_THREADS:-1} asr train $configs --train "$out_dir/train.jsonl" --dev "$out_dir/dev.jsonl" \
+    --exp-dir "$exp_dir" $resume ${seed:+--seed "$seed"}
+fi
+if [ "$stage" -le 2 ] && [ "$stop_stage" -ge 2 ]; then
+  echo "== stage 2: evaluate: greedy, then beam search with a word 3-gram of lm_text.txt (weights tuned on dev)"
+  asr lm build "$out_dir/lm_text.txt" --order 3 -o "$exp_dir/lm.arpa"
+  asr tune-lm "$exp_dir/best.pt" "$out_dir/dev.jsonl" --config $here/conf/decode.yaml --lm "$exp_dir/lm.arpa" \
+    -o "$exp_dir/decode-lm.yaml" | tee "$exp_dir/tune-lm.txt"
+  for t in $tests; do
+    asr eval "$exp_dir/best.pt" "$out_dir/$t.jsonl" --details "$exp_dir/eval-$t-greedy.tsv" | tee "$exp_dir/eval-$t-greedy.txt"
+    asr eval "$exp_dir/best.pt" "$out_dir/$t.jsonl" --details "$exp_dir/eval-$t-lm.tsv" --config "$exp_dir/decode-lm.yaml" \
+      | tee "$exp_dir/eval-$t-lm.txt"
+  done
+fi
+if [ "$stage" -le 3 ] && [ "$stop_stage" -ge 3 ]; then
+  echo "== stage 3: pocketsphinx 5.1.1 (pip install pocketsphinx==5.1.1) on the same test set"
+  for t in $tests; do
+    $python tools/pocketsphinx_eval.py "$out_dir/$t.jsonl" --details "$exp_dir/pocketsphinx-$t.tsv" | tee "$exp_dir/pocketsphinx-$t.txt"
+    $python tools/pocketsphinx_eval.py "$out_dir/$t.jsonl" --lm "$exp_dir/lm.arpa" | tee "$exp_dir/pocketsphinx-$t-our-lm.txt"
+  done
+fi
