@@ -4,7 +4,9 @@ What is exported are the two pieces `asr.model.ChunkedStreaming` steps over, as 
 graphs with the recurrent state as plain tensors: the encoder (front-end windows, h, c) ->
 (recurrent outputs, h, c) and the head (outputs with their lookahead frames) -> logits; the
 buffering between chunks stays in Python, the same code the eager model streams with. Both
-are traced (the layer types are fixed per model), with the frame axis dynamic. The export
+are traced (the layer types are fixed per model), with the frame axis dynamic; our own cells
+(`model.rnn_impl: native`) are scripted first, so the trace keeps their time loop (TorchScript
+only: the ONNX exporter cannot trace through it). The export
 writes `<out>.encoder.<ext>`, `<out>.head.<ext>` and `<out>.json` (the model's geometry and
 the checkpoint it came from, whose features, vocabulary and decode settings the runtime
 reuses); `load_runtime` turns them back into an object the recognizer can stream through.
@@ -13,6 +15,7 @@ A parity check against the eager model runs at the end of every export.
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import json
 import warnings
@@ -23,7 +26,7 @@ import numpy as np
 import torch
 
 from asr.config import ModelConfig
-from asr.model import AcousticModel, ChunkedStreaming
+from asr.model import AcousticModel, ChunkedStreaming, RecurrentLayer
 
 FORMATS = {"torchscript": "pt", "onnx": "onnx"}
 RUNTIMES = ("eager", "int8", "torchscript", "onnx")
@@ -65,9 +68,13 @@ def export(model: AcousticModel, checkpoint: Path, fmt: str, out: Path) -> Expor
         raise ExportError(f"unknown export format {fmt!r} (one of {', '.join(FORMATS)})")
     if model.config.bidirectional:
         raise ExportError("only a streaming (unidirectional) model is exported: this one is bidirectional")
-    if model.config.rnn_impl == "native":  # tracing would unroll its time loop at the example's length
-        raise ExportError("export traces the model, which fixes our own cells' time loop to one length; export a model with model.rnn_impl: torch")
+    if model.config.rnn_impl == "native" and fmt != "torchscript":
+        raise ExportError(
+            "our own cells (model.rnn_impl: native) export to torchscript only: the ONNX exporter cannot "
+            "trace through their scripted time loop; export with --format torchscript, or train with model.rnn_impl: torch"
+        )
     model = model.cpu().eval()
+    traced = _with_scripted_cells(model) if model.config.rnn_impl == "native" else model
     ext = FORMATS[fmt]
     files = Exported(out.with_suffix(f".encoder.{ext}"), out.with_suffix(f".head.{ext}"), out.with_suffix(".json"))
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -75,7 +82,7 @@ def export(model: AcousticModel, checkpoint: Path, fmt: str, out: Path) -> Expor
     outputs = torch.randn(1, model.lookahead_count + 3, model.output_dim)
     # The wrappers in eval mode: the ONNX exporter restores the wrapper's mode on the whole model
     # afterwards, and a fresh module's is training (dropout on).
-    encoder, head = _Encoder(model).eval(), _Head(model).eval()
+    encoder, head = _Encoder(traced).eval(), _Head(traced).eval()
     with torch.no_grad(), warnings.catch_warnings():
         warnings.simplefilter("ignore")  # tracer notes on shape arithmetic: the parity check below is the test
         if fmt == "torchscript":
@@ -93,6 +100,16 @@ def export(model: AcousticModel, checkpoint: Path, fmt: str, out: Path) -> Expor
     files.meta.write_text(json.dumps(meta, indent=2) + "\n")
     check_parity(model, load_exported(files.meta))
     return files
+
+
+def _with_scripted_cells(model: AcousticModel) -> AcousticModel:
+    """A copy of `model` whose own recurrent cells are compiled with torch.jit.script: tracing keeps a
+    scripted module's time loop, where it would unroll an eager one at the example's length."""
+    model = copy.deepcopy(model)
+    for layer in model.modules():
+        if isinstance(layer, RecurrentLayer) and layer.native:
+            layer.rnn = torch.jit.script(layer.rnn)
+    return model
 
 
 def _onnx(module, args, path, inputs, outputs, axes) -> None:

@@ -67,6 +67,20 @@ def test_what_cannot_be_exported_says_so(tmp_path):
         load_exported(tmp_path / "missing.json")
 
 
+@pytest.mark.parametrize("options", [
+    {"model.rnn_type": "lstm", "model.rnn_layer_norm": True, "model.peephole": True, "model.recurrent_dropout": 0.1},
+    {"model.rnn_type": "gru"},
+])  # fmt: skip
+def test_our_own_cells_export_to_torchscript_with_their_time_loop(tmp_path, options):
+    model = _transcriber(CONFIG.with_overrides({"model.rnn_impl": "native", **options})).model.eval()
+    files = export(model, tmp_path / "m.pt", "torchscript", tmp_path / "ts")  # its parity check streams uneven chunks
+    exported = load_exported(files.meta)
+    assert check_parity(model, exported, seconds=5.0) <= 1e-4  # chunks of other lengths than the export's example
+    assert not any(isinstance(m, torch.jit.ScriptModule) for m in model.modules())  # the model itself stays eager
+    with pytest.raises(ExportError, match="export to torchscript only.*model.rnn_impl: torch"):
+        export(model, tmp_path / "m.pt", "onnx", tmp_path / "onnx")
+
+
 def test_parity_check_catches_a_different_model(tmp_path):
     model = _transcriber().model.eval()
     files = export(model, tmp_path / "m.pt", "torchscript", tmp_path / "ts")
