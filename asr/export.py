@@ -71,7 +71,7 @@ def export(model: AcousticModel, checkpoint: Path, fmt: str, out: Path) -> Expor
     if model.config.rnn_impl == "native" and fmt != "torchscript":
         raise ExportError(
             "our own cells (model.rnn_impl: native) export to torchscript only: the ONNX exporter cannot "
-            "trace through their scripted time loop; export with --format torchscript, or train with model.rnn_impl: torch"
+            "trace through their scripted time loop; export to torchscript, or train with model.rnn_impl: torch"
         )
     model = model.cpu().eval()
     traced = _with_scripted_cells(model) if model.config.rnn_impl == "native" else model
