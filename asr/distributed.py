@@ -4,7 +4,7 @@
 process; `setup` joins the process group over NCCL when the process drives a GPU and Gloo on
 the CPU, and picks the device from LOCAL_RANK. Without those variables nothing is
 initialised and the run is a single process (rank 0 of 1). Everything here is a thin layer
-over `torch.distributed`; the sharding of batches lives in `asr.data.DurationBatchSampler`.
+over `torch.distributed`; the sharding of batches lives in `asr.sampler.DurationBatchSampler`.
 """
 
 from __future__ import annotations

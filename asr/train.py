@@ -23,13 +23,14 @@ from asr import distributed
 from asr.checkpoint import model_payload, restore_model, save_checkpoint
 from asr.config import ExperimentConfig, TrainConfig, save_config
 from asr.data import (
-    BadAudioPolicy, Batch, DurationBatchSampler, SpeechDataset, Utterance, check_audio, collate, compute_cmvn,
+    BadAudioPolicy, Batch, SpeechDataset, Utterance, check_audio, collate, compute_cmvn,
     drop_untrainable,
 )  # fmt: skip
 from asr.errors import TrainingError
 from asr.features import FeatureExtractor
 from asr.model import AcousticModel
 from asr.resume import load_init_state, load_init_weights, load_resume_state, random_state, set_random_state
+from asr.sampler import DurationBatchSampler
 from asr.scoring import error_rates
 from asr.tokenizer import BLANK, Tokenizer
 
