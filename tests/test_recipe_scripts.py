@@ -73,7 +73,7 @@ def training_commands(tree: Path, tmp_path: Path, recipe: str, stage: int, *args
     return [line for line in result.stdout.splitlines() if line.startswith("asr train")]
 
 
-@pytest.mark.parametrize("recipe, train_stage", [("yesno", 1), ("fsdd", 2), ("synth", 1), ("an4", 2), ("ljspeech", 2), ("librispeech", 1)])
+@pytest.mark.parametrize("recipe, train_stage", [("yesno", 1), ("fsdd", 2), ("synth", 1), ("an4", 2), ("ljspeech", 2), ("librispeech", 1), ("english", 1)])
 def test_every_recipe_passes_a_seed_to_training(tree_without_venv, tmp_path, recipe, train_stage):
     (command,) = training_commands(tree_without_venv, tmp_path, recipe, train_stage, "--seed", "7")
     assert command.endswith("--seed 7")
@@ -111,3 +111,11 @@ def test_fsdd_with_an4_trains_on_the_joined_manifest(tree_without_venv, tmp_path
 def test_an4_streaming_trains_the_unidirectional_config(tree_without_venv, tmp_path):
     (command,) = training_commands(tree_without_venv, tmp_path, "an4", 2, "--streaming")
     assert "conf/train.yaml --config recipes/an4/conf/stream.yaml" in command and "--exp-dir exp/an4_stream" in command
+
+
+def test_english_trains_on_the_pool_and_scores_every_corpus(tree_without_venv, tmp_path):
+    (command,) = training_commands(tree_without_venv, tmp_path, "english", 1)
+    assert "--config recipes/english/conf/train.yaml --train data/english/train.jsonl --dev data/english/dev.jsonl" in command
+    assert command.endswith("--exp-dir exp/english")
+    script = (tree_without_venv / "recipes/english/run.sh").read_text()
+    assert 'tests="an4 librispeech ljspeech fsdd tts"' in script
