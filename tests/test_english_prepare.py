@@ -40,6 +40,7 @@ def test_pools_train_and_dev_keeps_each_test_set_and_prefixes_ids(tmp_path):
                 lm_text=["one two", "three", "a text only line", "five six"])
     b = _corpus(tmp_path / "b", {"train": ["seven"], "dev": ["eight"], "test": ["nine", "seven"]})
     tts = _corpus(tmp_path / "tts", {"train": [f"tts {n}" for n in range(10)], "dev": ["x"], "test": ["tts test"]}, seconds=1.0)
+    (a / "lm_text.txt").write_text((a / "lm_text.txt").read_text() + "tts test\n")
     out = tmp_path / "out"
     result = _prepare("--out-dir", out, "--corpus", f"a={a}", "--corpus", f"b={b}", "--tts", tts, "--tts-hours", 4 / 3600)
     assert result.returncode == 0, result.stderr
@@ -57,7 +58,7 @@ def test_pools_train_and_dev_keeps_each_test_set_and_prefixes_ids(tmp_path):
     lm = (out / "lm_text.txt").read_text().splitlines()
     assert "five six" not in lm and "a text only line" in lm  # a's test sentence never reaches the LM
     assert "seven" in lm  # b's training transcripts stand in for its missing lm_text.txt; also a test sentence, but trained on
-    assert "four" not in lm and "eight" not in lm
+    assert "four" not in lm and "eight" not in lm and "tts test" not in lm
     summary = json.loads((out / "summary.json").read_text())
     assert summary["a"]["train"]["utterances"] == 2 and summary["tts"]["train"]["utterances"] == 4
 

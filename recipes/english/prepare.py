@@ -11,7 +11,8 @@ see run.sh stage 0) and writes OUT/:
 - `test_<corpus>.jsonl`: each corpus's own test set, unchanged (the held-out speakers), and
   `test_tts.jsonl`, the synthetic corpus' test set (voices training never hears);
 - `lm_text.txt`: each corpus's LM text (`lm_text.txt` where its recipe writes one, else its
-  training transcripts), minus every dev or test transcript of any corpus that is not also a training transcript;
+  training transcripts), minus every dev or test transcript of any corpus (the TTS test set's
+  too) that is not also a training transcript;
 - `summary.json`: utterances and minutes per corpus and split.
 
 Utterance ids and speakers get the corpus name as a prefix (`an4/...`), so ids never collide
@@ -94,7 +95,9 @@ def prepare(corpora: list[tuple[str, Path]], out_dir: Path, tts: Path | None, tt
     if tts is not None and tts_hours > 0:
         synthetic = sample_hours(tagged(load_manifest(tts / "train.jsonl"), "tts"), tts_hours, seed)
         train += synthetic
-        write_manifest(tagged(load_manifest(tts / "test.jsonl"), "tts"), out_dir / "test_tts.jsonl")
+        tts_test = tagged(load_manifest(tts / "test.jsonl"), "tts")
+        write_manifest(tts_test, out_dir / "test_tts.jsonl")
+        held_out |= {u.text for u in tts_test}
         lm_text += [u.text for u in synthetic]
         summary["tts"] = {"train": {"utterances": len(synthetic), "minutes": round(minutes(synthetic), 1)}}
     # A dev or test sentence that is also a training transcript (FSDD's digits, AN4's "yes") is
