@@ -260,6 +260,24 @@ def test_extended_voices_add_training_variants_and_keep_dev_and_test(prepare):
         prepare.PrepareOptions(voice_set="all")
 
 
+def test_pitch_shift_moves_training_voices_only(prepare):
+    basic = prepare.plan_corpus(prepare.PrepareOptions(voice_set="basic"))
+    shifted = prepare.plan_corpus(prepare.PrepareOptions(voice_set="basic", pitch_shift=400))
+    assert [u for u in shifted if u.split != "train"] == [u for u in basic if u.split != "train"]
+    assert {u.shift_cents for u in basic} == {0}
+    train = [u for u in shifted if u.split == "train"]
+    assert [(u.text, u.voice, u.tempo, u.pitch) for u in train] == [
+        (u.text, u.voice, u.tempo, u.pitch) for u in basic if u.split == "train"
+    ]
+    cents = [u.shift_cents for u in train]
+    assert min(cents) >= -400 and max(cents) <= 400 and min(cents) < -300 and max(cents) > 300
+    assert "pitch 250 rate" in " ".join(prepare.sox_command(Path("a"), Path("b"), shift_cents=250))
+    assert "pitch" not in prepare.sox_command(Path("a"), Path("b"))
+    for bad in (-1, 1300):
+        with pytest.raises(ValueError, match="--pitch-shift"):
+            prepare.PrepareOptions(pitch_shift=bad)
+
+
 def test_cli_rejects_a_missing_sentences_file(tmp_path):
     command = [sys.executable, str(RECIPE / "prepare.py"), "--out-dir", str(tmp_path / "out")]
     command += ["--sentences-file", str(tmp_path / "absent.txt")]
@@ -292,6 +310,27 @@ def test_each_engine_writes_16k_mono(prepare, tmp_path, voice):
     prepare.synthesise_batch([utt], tmp_path)
     info = _assert_16k_mono(tmp_path / utt.audio)
     assert 0.7 < info.duration < 4.0
+
+
+def _spectral_centroid(path: Path) -> float:
+    import numpy as np
+
+    audio, rate = soundfile.read(str(path))
+    power = np.abs(np.fft.rfft(audio)) ** 2
+    return float((np.fft.rfftfreq(len(audio), 1 / rate) * power).sum() / power.sum())
+
+
+@needs_engines
+def test_pitch_shift_raises_the_voice_and_keeps_the_tempo(prepare, tmp_path):
+    voice = prepare.Voice("flite", "awb")
+    plain = prepare.Utterance("plain", "the cat sat on the mat", "train", voice, 1.0, 50)
+    up = prepare.Utterance("up", "the cat sat on the mat", "train", voice, 1.0, 50, shift_cents=700)
+    (tmp_path / "wav").mkdir()
+    prepare.synthesise_batch([plain, up], tmp_path)
+    before, after = (_assert_16k_mono(tmp_path / u.audio).duration for u in (plain, up))
+    assert abs(after - before) < 0.1 * before
+    # 700 cents multiplies every frequency by 1.5: the spectrum's centre of mass moves up with it.
+    assert _spectral_centroid(tmp_path / up.audio) > 1.25 * _spectral_centroid(tmp_path / plain.audio)
 
 
 @needs_engines

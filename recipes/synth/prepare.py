@@ -8,7 +8,7 @@ in train.
 
     python recipes/synth/prepare.py --out-dir data/synth [--num-sentences N] [--jobs J]
         [--sentences-file FILE] [--sample-rate HZ] [--num-dev N] [--num-test N]
-        [--extra-train N] [--voice-set extended|basic]
+        [--extra-train N] [--voice-set extended|basic] [--pitch-shift CENTS]
 
 `--sentences-file` (one normalised sentence a line, repeats allowed) with
 `--num-dev 0 --num-test 0` reads every line with a training voice: augmentation
@@ -57,6 +57,9 @@ DEFAULT_NUM_TEST = 200
 TEMPO_RANGE = (0.85, 1.15)
 ESPEAK_WORDS_PER_MINUTE = 160  # at tempo 1.0; espeak-ng's own default, 175, is brisk
 ESPEAK_PITCH_RANGE = (30, 70)  # espeak-ng -p, 0..99, default 50
+# --pitch-shift: sox's `pitch` raises or lowers a training utterance by up to this many cents
+# (100 a semitone), voice and formants together (no change of tempo), so that a handful of
+# male flite and festival voices also sound like higher and lower speakers.
 
 # Leading and trailing silence below this level is cut, then PAD_SECONDS put back
 # at each end, so every utterance starts and ends the same way whatever the engine.
@@ -76,11 +79,14 @@ FESTIVAL_BATCH = 25
 OTHER_BATCH = 10
 
 MIN_SAMPLE_RATE = 8_000  # Hz; below telephone band the words are hard to tell apart
+MAX_PITCH_SHIFT = 1200  # cents; beyond an octave voices turn into chipmunks or growls
 
 COMPLETED_MARKER = ".completed"
 SETTINGS_FILE = "prepare.json"
 # prepare.json files written before these options existed mean their defaults.
-SETTINGS_ADDED_LATER = {"sentences_file": None, "sample_rate": SAMPLE_RATE, "voice_set": "basic", "extra_train": 0}
+SETTINGS_ADDED_LATER = {
+    "sentences_file": None, "sample_rate": SAMPLE_RATE, "voice_set": "basic", "extra_train": 0, "pitch_shift": 0,
+}
 
 
 # --------------------------------------------------------------------- voices
@@ -178,12 +184,17 @@ class PrepareOptions:
     # More built-in sentences after the first num_sentences, all read by training voices: a
     # larger training set whose dev and test splits are those of num_sentences alone.
     extra_train: int = 0
+    # Each training utterance is shifted by a random number of cents in [-pitch_shift, +pitch_shift]
+    # (sox `pitch`); dev and test are never shifted. 0: off.
+    pitch_shift: int = 0
 
     def __post_init__(self) -> None:
         if self.voice_set not in VOICE_SETS:
             raise ValueError(f"--voice-set must be one of {', '.join(VOICE_SETS)}, got {self.voice_set!r}")
-        if self.num_dev < 0 or self.num_test < 0 or self.extra_train < 0:
-            raise ValueError("--num-dev, --num-test and --extra-train cannot be negative")
+        if self.num_dev < 0 or self.num_test < 0 or self.extra_train < 0 or self.pitch_shift < 0:
+            raise ValueError("--num-dev, --num-test, --extra-train and --pitch-shift cannot be negative")
+        if self.pitch_shift > MAX_PITCH_SHIFT:
+            raise ValueError(f"--pitch-shift {self.pitch_shift} is above {MAX_PITCH_SHIFT} cents (an octave)")
         if self.extra_train and self.sentences_file is not None:
             raise ValueError("--extra-train adds built-in sentences: with --sentences-file, put more lines in the file")
         if self.sample_rate < MIN_SAMPLE_RATE:
@@ -203,6 +214,7 @@ class Utterance:
     voice: Voice
     tempo: float  # 1.0 is the engine's normal speaking rate
     pitch: int  # espeak-ng -p; the other engines keep their own
+    shift_cents: int = 0  # sox `pitch` after synthesis (--pitch-shift); 0 for dev and test
 
     @property
     def audio(self) -> str:
@@ -261,6 +273,8 @@ def plan_corpus(options: PrepareOptions) -> list[Utterance]:
     # The extra training sentences draw from a stream of their own, after the others: the
     # first num_sentences are planned exactly as without them.
     extra_rng = random.Random(f"{options.seed}-extra")
+    # So do the pitch shifts, for the same reason.
+    shift_rng = random.Random(f"{options.seed}-shift")
     for i, text in enumerate(sentences):
         if i >= options.num_sentences:
             rng, variant_rng = extra_rng, extra_rng
@@ -278,6 +292,7 @@ def plan_corpus(options: PrepareOptions) -> list[Utterance]:
                 voice=voice,
                 tempo=round(rng.uniform(*TEMPO_RANGE), 3),
                 pitch=rng.randint(*ESPEAK_PITCH_RANGE),
+                shift_cents=shift_rng.randint(-options.pitch_shift, options.pitch_shift) if split == "train" else 0,
             )
         )
     return plan
@@ -366,13 +381,14 @@ def festival_script(utts: Sequence[Utterance], wavs: Sequence[Path]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def sox_command(raw: Path, out: Path, sample_rate: int = SAMPLE_RATE) -> list[str]:
-    """raw engine output -> trimmed, normalised `sample_rate` mono 16-bit WAV."""
+def sox_command(raw: Path, out: Path, sample_rate: int = SAMPLE_RATE, shift_cents: int = 0) -> list[str]:
+    """raw engine output -> trimmed, normalised `sample_rate` mono 16-bit WAV, pitch-shifted by `shift_cents`."""
     output = f"-t wav -b {SAMPLE_BITS} -c 1".split()
     # Trim and fade the start, then the same on the reversed audio for the end.
     trim = f"silence 1 {SILENCE_MIN_SECONDS} {SILENCE_THRESHOLD} fade {FADE_SECONDS} reverse"
+    shift = ["pitch", str(shift_cents)] if shift_cents else []
     finish = f"rate -h {sample_rate} norm {PEAK_DBFS} pad {PAD_SECONDS} {PAD_SECONDS}"
-    return ["sox", str(raw), *output, str(out), *trim.split(), *trim.split(), *finish.split()]
+    return ["sox", str(raw), *output, str(out), *trim.split(), *trim.split(), *shift, *finish.split()]
 
 
 def synthesise_batch(
@@ -394,7 +410,7 @@ def synthesise_batch(
             if not raw.is_file() or raw.stat().st_size == 0:
                 raise RuntimeError(f"{utt.voice.speaker} wrote no audio for {utt.id}: {utt.text!r}")
             part = Path(tmp, f"{utt.id}.wav")
-            _run(sox_command(raw, part, sample_rate))
+            _run(sox_command(raw, part, sample_rate, utt.shift_cents))
             if soundfile.info(str(part)).duration < MIN_SPEECH_SECONDS + 2 * PAD_SECONDS:
                 raise RuntimeError(f"{utt.voice.speaker} read {utt.id} as silence: {utt.text!r}")
             # A move within one file system is atomic; the temp folder may be elsewhere.
@@ -586,6 +602,14 @@ def main(argv: Sequence[str] | None = None) -> None:
         "basic is the smaller set of corpora made before it)",
     )
     parser.add_argument(
+        "--pitch-shift",
+        type=int,
+        default=defaults.pitch_shift,
+        metavar="CENTS",
+        help="shift each training utterance's voice up or down by a random number of cents up to this "
+        "(sox pitch; 100 cents a semitone; dev and test untouched; default: %(default)s, off)",
+    )
+    parser.add_argument(
         "--jobs",
         type=int,
         default=default_jobs(),
@@ -602,6 +626,7 @@ def main(argv: Sequence[str] | None = None) -> None:
             sample_rate=args.sample_rate,
             voice_set=args.voice_set,
             extra_train=args.extra_train,
+            pitch_shift=args.pitch_shift,
         )
         prepare(args.out_dir, options, max(args.jobs, 1))
     except (OSError, ValueError, MissingEngineError, SettingsMismatchError) as error:
