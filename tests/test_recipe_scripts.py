@@ -108,6 +108,13 @@ def test_fsdd_with_an4_trains_on_the_joined_manifest(tree_without_venv, tmp_path
     assert "--config recipes/fsdd/conf/an4.yaml" in command
 
 
+def test_fsdd_extended_voices_keep_their_own_data_and_exp_dirs(tree_without_venv, tmp_path):
+    # The synthesiser refuses two voice sets in one folder, so the extended set must not reuse data/fsdd.
+    (command,) = training_commands(tree_without_venv, tmp_path, "fsdd", 2, "--an4-dir", "somewhere/an4", "--tts-voice-set", "extended")
+    assert "--train data/fsdd_ext/train_an4.jsonl --dev data/fsdd_ext/dev.jsonl" in command
+    assert "--exp-dir exp/fsdd_tts_an4_ext" in command
+
+
 def test_an4_streaming_trains_the_unidirectional_config(tree_without_venv, tmp_path):
     (command,) = training_commands(tree_without_venv, tmp_path, "an4", 2, "--streaming")
     assert "conf/train.yaml --config recipes/an4/conf/stream.yaml" in command and "--exp-dir exp/an4_stream" in command
