@@ -9,7 +9,8 @@
 # read each digit N times with the synthetic corpus' training voices at 8 kHz, and training
 # uses train_tts.jsonl = FSDD train + those digits. --no-tts trains on FSDD alone.
 # --tts-voice-set extended reads them with about 600 espeak-ng voice variants instead of the
-# 100 basic voices (into data/fsdd_ext, exp dir with an _ext suffix; README: 6.20 % against 8.00 %).
+# 100 basic voices (into data/fsdd_ext, exp dir with an _ext suffix; README: 6.20 and 11.20 % for two
+# seeds against 8.00 and 6.80 % with the basic voices, so no measurable gain).
 # --an4-dir DIR (an an4_sphere folder, see recipes/an4) also trains on AN4's training
 # sentences, 70 more real speakers with about 1,700 spoken digits among their words, low-passed
 # to FSDD's 8 kHz (train_an4.jsonl; exp dir with an _an4 suffix).
