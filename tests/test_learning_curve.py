@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from pathlib import Path
 
 import pytest
@@ -13,20 +11,10 @@ import torch
 from asr.config import ExperimentConfig, FeatureConfig, ModelConfig, TrainConfig
 from asr.data import Utterance, write_manifest
 from asr.train import run_training
-from conftest import tone
-
-TOOLS = Path(__file__).resolve().parents[1] / "tools"
-
+from conftest import load_tool, tone
 
 def _tool():
-    sys.path.insert(0, str(TOOLS))
-    try:
-        spec = importlib.util.spec_from_file_location("learning_curve", TOOLS / "learning_curve.py")
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
-    finally:
-        sys.path.remove(str(TOOLS))
-    return module
+    return load_tool("learning_curve")
 
 
 def test_scores_every_epochs_model_against_training_minutes(tmp_path):

@@ -2,25 +2,15 @@
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from pathlib import Path
 
 from asr.cli.decode import write_details
 from asr.data import Utterance, write_manifest
-
-TOOLS = Path(__file__).resolve().parents[1] / "tools"
+from conftest import load_tool
 
 
 def _tool():
-    sys.path.insert(0, str(TOOLS))
-    try:
-        spec = importlib.util.spec_from_file_location("per_speaker_wer", TOOLS / "per_speaker_wer.py")
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
-    finally:
-        sys.path.remove(str(TOOLS))
-    return module
+    return load_tool("per_speaker_wer")
 
 
 def _scored(tmp_path: Path) -> tuple[Path, Path]:
