@@ -43,7 +43,8 @@ def test_split_by_speaker_keeps_test_voices_and_sentences_out_of_training(tmp_pa
     data, out = _corpus(tmp_path / "data"), tmp_path / "out"
     extra = tmp_path / "extra.txt"
     extra.write_text("Some more text.\nA third one\n\n")
-    result = _prepare("--data-dir", data, "--out-dir", out, "--test-speakers", "3", "--dev-speakers", "2", "--extra-text", extra)
+    result = _prepare("--data-dir", data, "--out-dir", out, "--test-speakers", "3", "--dev-speakers", "2", "--extra-text", extra,
+                      "--tts-lines", "5")  # fmt: skip
     assert result.returncode == 0, result.stderr
     train, dev, test = (load_manifest(out / f"{name}.jsonl") for name in ("train", "dev", "test"))
     assert [u.id for u in train] == ["1-10-0000", "1-10-0001"] and {u.speaker for u in train} == {"1"}
@@ -52,8 +53,11 @@ def test_split_by_speaker_keeps_test_voices_and_sentences_out_of_training(tmp_pa
     # Training transcripts and the extra text; a sentence a test speaker says is dropped, even from training.
     assert (out / "lm_text.txt").read_text().splitlines() == ["the donkey's back", "some more text"]
     assert "2 dropped" in result.stdout
+    # TTS text: 5 lines drawn from those 2, every line before any repeats (3 + 2, in some order).
+    tts = (out / "tts_text.txt").read_text().splitlines()
+    assert len(tts) == 5 and sorted(tts.count(t) for t in set(tts)) == [2, 3] and set(tts) == {"the donkey's back", "some more text"}
     assert "already prepared" in _prepare("--data-dir", data, "--out-dir", out, "--test-speakers", "3", "--dev-speakers", "2",
-                                          "--extra-text", extra).stdout  # fmt: skip
+                                          "--extra-text", extra, "--tts-lines", "5").stdout  # fmt: skip
     # Other settings prepare again.
     again = _prepare("--data-dir", data / "LibriSpeech", "--out-dir", out, "--test-speakers", "1", "--dev-speakers", "2")
     assert again.returncode == 0 and "already" not in again.stdout

@@ -94,6 +94,16 @@ def test_ljspeech_pretrains_on_tts_then_fine_tunes_from_it(tree_without_venv, tm
     assert "--init-from exp/ljspeech_tts_pretrain/best.pt" in finetune and "--dev data/ljspeech/dev.jsonl" in finetune
 
 
+def test_librispeech_pretrains_on_tts_then_fine_tunes_from_it(tree_without_venv, tmp_path):
+    pretrain, finetune = training_commands(tree_without_venv, tmp_path, "librispeech", 1, "--tts", "--seed", "2")
+    assert "conf/pretrain.yaml" in pretrain and "--train data/librispeech/tts/train.jsonl" in pretrain
+    assert "--exp-dir exp/librispeech_tts_pretrain" in pretrain and "--dev data/librispeech/dev.jsonl" in pretrain
+    assert "conf/finetune.yaml" in finetune and "--init-from exp/librispeech_tts_pretrain/best.pt" in finetune
+    assert "--exp-dir exp/librispeech_tts " in finetune and finetune.endswith("--seed 2")
+    (full, _) = training_commands(tree_without_venv, tmp_path, "librispeech", 1, "--tts", "--full")
+    assert "--exp-dir exp/librispeech_eesen_tts_pretrain" in full and "--train data/librispeech_full/tts/train.jsonl" in full
+
+
 def test_librispeech_full_trains_the_chosen_size_on_the_standard_split(tree_without_venv, tmp_path):
     (mini,) = training_commands(tree_without_venv, tmp_path, "librispeech", 1)
     assert "--train data/librispeech/train.jsonl" in mini and mini.endswith("--exp-dir exp/librispeech")

@@ -16,13 +16,19 @@ Two ways to split:
 OUT/lm_text.txt holds the training transcripts plus the lines of every `--extra-text` file
 (one sentence per line, normalised like the transcripts; LibriSpeech's own LM corpus
 `librispeech-lm-norm.txt` is one), minus any sentence that is also a dev or test transcript:
-the only text the LM sees. `--download` fetches the named subsets from OpenSLR first. Safe to re-run.
+the only text the LM sees. OUT/tts_text.txt holds `--tts-lines` lines drawn from that text for
+TTS pre-training (each line once before any repeats, so a small text is read by several voices),
+and `--tts` has Debian's TTS engines read it with the synthetic corpus' training voices
+(recipes/synth/prepare.py) into OUT/tts/. `--download` fetches the named subsets from OpenSLR
+first. Safe to re-run.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import random
+import subprocess
 import sys
 import tarfile
 import urllib.request
@@ -35,6 +41,7 @@ from asr.text import normalize_text
 # Mini LibriSpeech is OpenSLR resource 31, the full corpus resource 12.
 MINI = ("train-clean-5", "dev-clean-2")
 URL = "https://www.openslr.org/resources/{resource}/{subset}.tar.gz"
+SYNTH_PREPARE = Path(__file__).resolve().parents[1] / "synth" / "prepare.py"
 
 
 def corpus_root(data_dir: Path) -> Path:
@@ -128,11 +135,32 @@ def prepare(args: argparse.Namespace) -> None:
     text, dropped = lm_text(splits, args.extra_text)
     (args.out_dir / "lm_text.txt").write_text("".join(t + "\n" for t in text))
     print(f"lm_text: {len(text)} lines ({dropped} dropped: dev or test sentences)")
+    tts = tts_text(text, args.tts_lines, args.tts_seed)
+    (args.out_dir / "tts_text.txt").write_text("".join(t + "\n" for t in tts))
+    print(f"tts_text: {len(tts)} lines")
+
+
+def tts_text(lines: list[str], count: int, seed: int) -> list[str]:
+    """`count` lines drawn from `lines` without repeats until every line was drawn, then again."""
+    rng, drawn = random.Random(seed), []
+    while lines and len(drawn) < count:
+        drawn += rng.sample(lines, min(len(lines), count - len(drawn)))
+    return drawn
+
+
+def synthesise(out_dir: Path, seed: int) -> Path:
+    """OUT/tts/train.jsonl: OUT/tts_text.txt, each line read by a random training voice."""
+    # --num-dev 0 --num-test 0: every line goes to the synthesiser's train split (training voices
+    # only); --voice-set basic: the 100 voices the README's TTS results were measured with.
+    subprocess.run([sys.executable, str(SYNTH_PREPARE), "--out-dir", str(out_dir / "tts"),
+                    "--sentences-file", str(out_dir / "tts_text.txt"), "--num-dev", "0", "--num-test", "0",
+                    "--seed", str(seed), "--voice-set", "basic"], check=True)  # fmt: skip
+    return out_dir / "tts" / "train.jsonl"
 
 
 def settings(args: argparse.Namespace) -> dict:
     return {key: [str(v) for v in value] if isinstance(value, list) else str(value) for key, value in sorted(vars(args).items())
-            if key not in ("download", "out_dir")}  # fmt: skip
+            if key not in ("download", "out_dir", "tts")}  # fmt: skip
 
 
 def subsets(value: str) -> list[str]:
@@ -151,6 +179,9 @@ def main() -> int:
     p.add_argument("--dev-speakers", type=subsets, default=["4640"],
                    help="speakers of the training subsets held out as dev (default: 4640; '' for none)")  # fmt: skip
     p.add_argument("--extra-text", type=Path, action="append", default=[], help="more LM text, one sentence per line (repeatable)")
+    p.add_argument("--tts-lines", type=int, default=1000, help="lines of LM text in tts_text.txt (default: %(default)s)")
+    p.add_argument("--tts-seed", type=int, default=0, help="chooses those lines and the TTS voices, tempi and pitches (default: 0)")
+    p.add_argument("--tts", action="store_true", help="synthesise tts_text.txt into OUT/tts/")
     p.add_argument("--download", action="store_true", help="fetch the named subsets from OpenSLR when they are not there")
     args = p.parse_args()
     if args.download:
@@ -158,9 +189,11 @@ def main() -> int:
     done = args.out_dir / "prepare.json"
     if done.is_file() and json.loads(done.read_text()) == settings(args):
         print(f"{args.out_dir}: already prepared")
-        return 0
-    prepare(args)
-    done.write_text(json.dumps(settings(args), indent=1) + "\n")
+    else:
+        prepare(args)
+        done.write_text(json.dumps(settings(args), indent=1) + "\n")
+    if args.tts:
+        print(f"tts: {synthesise(args.out_dir, args.tts_seed)}")
     return 0
 
 

@@ -3,41 +3,56 @@
 # -> pocketsphinx on the same test set. Stages are safe to re-run.
 #   bash recipes/librispeech/run.sh [--data-dir DIR] [--download] [--stage N] [--stop-stage N]
 #                                   [--exp-dir DIR] [--seed N] [--extra-text FILE]
-#                                   [--full] [--size eesen|large]
+#                                   [--full] [--size eesen|large] [--tts]
 # DIR holds LibriSpeech/. Default: the train-clean-5 subset split by speaker (test 1970 and
 # 2136, dev 4640), conf/train.yaml. --full: the standard split (train on train-clean-100,
 # train-clean-360 and train-other-500, select on dev-clean, score test-clean and test-other)
 # with conf/<size>.yaml over conf/train.yaml (on several GPUs: README.md's torchrun line).
 # --extra-text adds a text file (one sentence per line) to the LM's training text.
+# --tts has Debian's TTS engines read 1,000 lines of the LM text, pre-trains on that
+# (conf/pretrain.yaml) and fine-tunes on the recordings from it (conf/finetune.yaml); exp dir
+# exp/librispeech_tts (exp/librispeech_<size>_tts with --full).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 data_dir=download/librispeech; out_dir=; exp_dir=; stage=0; stop_stage=3; seed=; download=false
-full=false; size=eesen; extra_text=
+full=false; size=eesen; extra_text=; tts=false
 . recipes/parse_options.sh
 here=recipes/librispeech
 configs="--config $here/conf/train.yaml"
+if $tts; then suffix=_tts; else suffix=; fi
 if $full; then
   split="--train train-clean-100,train-clean-360,train-other-500 --dev dev-clean --test test-clean,test-other --test-speakers= --dev-speakers="
   configs="$configs --config $here/conf/$size.yaml"
   tests="test-clean test-other"
-  out_dir=${out_dir:-data/librispeech_full}; exp_dir=${exp_dir:-exp/librispeech_$size}
+  out_dir=${out_dir:-data/librispeech_full}; exp_dir=${exp_dir:-exp/librispeech_$size$suffix}
 else
   split=
   tests=test
-  out_dir=${out_dir:-data/librispeech}; exp_dir=${exp_dir:-exp/librispeech}
+  out_dir=${out_dir:-data/librispeech}; exp_dir=${exp_dir:-exp/librispeech$suffix}
 fi
+
+train() {  # train EXP_DIR TRAIN_MANIFEST CONFIG... : resumes when EXP_DIR has a checkpoint
+  local exp=$1 manifest=$2; shift 2
+  if [ -f "$exp/last.pt" ]; then resume=--resume; else resume=; fi
+  # One torch thread on the CPU, as the recipe was timed; set OMP_NUM_THREADS for more.
+  OMP_NUM_THREADS=${OMP_NUM_THREADS:-1} asr train $configs "$@" --train "$manifest" --dev "$out_dir/dev.jsonl" \
+    --exp-dir "$exp" $resume ${seed:+--seed "$seed"}
+}
 
 if [ "$stage" -le 0 ] && [ "$stop_stage" -ge 0 ]; then
   echo "== stage 0: manifests and LM text"
   $python $here/prepare.py --data-dir "$data_dir" --out-dir "$out_dir" $split ${extra_text:+--extra-text "$extra_text"} \
-    $($download && echo --download)
+    $($download && echo --download) $($tts && echo --tts)
 fi
 if [ "$stage" -le 1 ] && [ "$stop_stage" -ge 1 ]; then
-  echo "== stage 1: train"
-  if [ -f "$exp_dir/last.pt" ]; then resume=--resume; else resume=; fi
-  # One torch thread on the CPU, as the recipe was timed; set OMP_NUM_THREADS for more.
-  OMP_NUM_THREADS=${OMP_NUM_THREADS:-1} asr train $configs --train "$out_dir/train.jsonl" --dev "$out_dir/dev.jsonl" \
-    --exp-dir "$exp_dir" $resume ${seed:+--seed "$seed"}
+  if $tts; then
+    echo "== stage 1: pre-train on the TTS speech, then fine-tune on the recordings"
+    train "${exp_dir}_pretrain" "$out_dir/tts/train.jsonl" --config $here/conf/pretrain.yaml
+    train "$exp_dir" "$out_dir/train.jsonl" --config $here/conf/finetune.yaml --init-from "${exp_dir}_pretrain/best.pt"
+  else
+    echo "== stage 1: train"
+    train "$exp_dir" "$out_dir/train.jsonl"
+  fi
 fi
 if [ "$stage" -le 2 ] && [ "$stop_stage" -ge 2 ]; then
   echo "== stage 2: evaluate: greedy, then beam search with a word 3-gram of lm_text.txt (weights tuned on dev)"
