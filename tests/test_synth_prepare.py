@@ -278,6 +278,21 @@ def test_pitch_shift_moves_training_voices_only(prepare):
             prepare.PrepareOptions(pitch_shift=bad)
 
 
+def test_rms_in_training_moves_one_flite_voice_and_keeps_test(prepare):
+    basic = prepare.plan_corpus(prepare.PrepareOptions(voice_set="basic"))
+    moved = prepare.plan_corpus(prepare.PrepareOptions(voice_set="basic", rms_in_training=True))
+    assert [u for u in moved if u.split == "test"] == [u for u in basic if u.split == "test"]
+    rms = prepare.Voice("flite", "rms")
+    assert rms not in {u.voice for u in moved if u.split != "train"}
+    # rms's dev sentences are read by dev's own espeak-ng voices; nothing else in dev changes.
+    for before, after in zip(basic, moved):
+        if before.split == "dev":
+            assert after.voice == before.voice or (before.voice == rms and after.voice in prepare.split_voices("dev")["espeak-ng"])
+    train_flite = [u.voice for u in moved if u.split == "train" and u.voice.engine == "flite"]
+    assert len(train_flite) == sum(u.split == "train" and u.voice.engine == "flite" for u in basic)
+    assert train_flite.count(rms) > len(train_flite) / 8 and set(train_flite) == {rms, *prepare.split_voices("train")["flite"]}
+
+
 def test_cli_rejects_a_missing_sentences_file(tmp_path):
     command = [sys.executable, str(RECIPE / "prepare.py"), "--out-dir", str(tmp_path / "out")]
     command += ["--sentences-file", str(tmp_path / "absent.txt")]

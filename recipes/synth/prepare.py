@@ -86,6 +86,7 @@ SETTINGS_FILE = "prepare.json"
 # prepare.json files written before these options existed mean their defaults.
 SETTINGS_ADDED_LATER = {
     "sentences_file": None, "sample_rate": SAMPLE_RATE, "voice_set": "basic", "extra_train": 0, "pitch_shift": 0,
+    "rms_in_training": False,
 }
 
 
@@ -187,6 +188,9 @@ class PrepareOptions:
     # Each training utterance is shifted by a random number of cents in [-pitch_shift, +pitch_shift]
     # (sox `pitch`); dev and test are never shifted. 0: off.
     pitch_shift: int = 0
+    # flite's rms (a US male of flite's statistical-parametric family, like the test voice slt)
+    # reads training sentences instead of dev ones: its dev sentences go to the dev espeak-ng voices.
+    rms_in_training: bool = False
 
     def __post_init__(self) -> None:
         if self.voice_set not in VOICE_SETS:
@@ -275,6 +279,9 @@ def plan_corpus(options: PrepareOptions) -> list[Utterance]:
     extra_rng = random.Random(f"{options.seed}-extra")
     # So do the pitch shifts, for the same reason.
     shift_rng = random.Random(f"{options.seed}-shift")
+    # And the voices rms_in_training moves.
+    rms_rng = random.Random(f"{options.seed}-rms")
+    rms = Voice("flite", "rms")
     for i, text in enumerate(sentences):
         if i >= options.num_sentences:
             rng, variant_rng = extra_rng, extra_rng
@@ -284,6 +291,10 @@ def plan_corpus(options: PrepareOptions) -> list[Utterance]:
         voice = rng.choice(voices[split][engine])
         if split == "train" and engine == "espeak-ng" and options.voice_set == "extended":
             voice = Voice(engine, voice.name, variant_rng.choice(train_variants))  # the accent stays
+        if options.rms_in_training and split == "train" and engine == "flite":
+            voice = rms_rng.choice(voices["train"]["flite"] + (rms,))
+        elif options.rms_in_training and voice == rms:
+            voice = rms_rng.choice(voices["dev"]["espeak-ng"])
         plan.append(
             Utterance(
                 id=f"synth{i:05d}",
@@ -615,6 +626,11 @@ def main(argv: Sequence[str] | None = None) -> None:
         default=default_jobs(),
         help="engines run at once (default: CPU count, %(default)s)",
     )
+    parser.add_argument(
+        "--rms-in-training",
+        action="store_true",
+        help="train on flite's rms too (otherwise a dev voice; its dev sentences go to dev's espeak-ng voices)",
+    )
     args = parser.parse_args(argv)
     try:
         options = PrepareOptions(
@@ -627,6 +643,7 @@ def main(argv: Sequence[str] | None = None) -> None:
             voice_set=args.voice_set,
             extra_train=args.extra_train,
             pitch_shift=args.pitch_shift,
+            rms_in_training=args.rms_in_training,
         )
         prepare(args.out_dir, options, max(args.jobs, 1))
     except (OSError, ValueError, MissingEngineError, SettingsMismatchError) as error:
