@@ -7,6 +7,7 @@
   stream       asr.cli.stream     files through a streaming model: partials, finals at pauses
   live         asr.cli.live       the microphone through a streaming model
   export       asr.cli.export     a streaming model -> TorchScript / ONNX
+  average      asr.cli.average    one model from the mean of a run's last epochs
   tune-lm      asr.cli.tune       grid-search the LM weight and word bonus
   lm build     asr.cli.lm         modified Kneser-Ney n-gram LM
   import-kaldi asr.cli.data       Kaldi data dir -> JSONL manifest
@@ -24,7 +25,7 @@ import sys
 from asr.align import PlotUnavailable
 from asr.audio import AudioError
 from asr.checkpoint import CheckpointError
-from asr.cli import data, decode, export, live, lm, stream, train, tune
+from asr.cli import average, data, decode, export, live, lm, stream, train, tune
 from asr.cli.flags import UsageError
 from asr.config import ConfigError
 from asr.data import ManifestError
@@ -37,7 +38,7 @@ USER_ERRORS = (
     TokenizerError, UsageError,
     OSError,  # a missing file, a folder that cannot be written: "[Errno 13] Permission denied: 'x'"
 )  # fmt: skip
-COMMAND_GROUPS = (train, decode, stream, live, export, tune, lm, data)
+COMMAND_GROUPS = (train, decode, stream, live, export, average, tune, lm, data)
 
 
 def main(argv: list[str] | None = None) -> int:
