@@ -26,11 +26,11 @@ def epoch_checkpoints(exp_dir: Pathlike, last: int) -> list[Path]:
     """The `last` newest `epoch{N}.pt` of `exp_dir` (written with `train.save_every_epoch`), oldest first."""
     exp_dir = Path(exp_dir)
     if last < 1:
-        raise CheckpointError(f"--last must be at least 1, got {last}")
+        raise CheckpointError(f"the number of epochs to average must be at least 1, got {last}")
     found = sorted((int(m.group(1)), p) for p in exp_dir.glob("epoch*.pt") if (m := EPOCH_FILE.fullmatch(p.name)))
     if len(found) < last:
         raise CheckpointError(
-            f"{exp_dir}: {len(found)} epoch checkpoints (epoch{{N}}.pt), {last} asked for; train with --save-every-epoch to keep them"
+            f"{exp_dir}: {len(found)} epoch checkpoints (epoch{{N}}.pt), {last} asked for; training keeps them with train.save_every_epoch"
         )
     return [p for _, p in found[-last:]]
 

@@ -47,7 +47,7 @@ def test_epoch_checkpoints_picks_the_newest_in_number_order(tmp_path):
     save_epochs(tmp_path, range(11))  # epoch1 .. epoch11: "epoch10" sorts before "epoch2" as text
     (tmp_path / "epoch_notes.pt").write_text("not a checkpoint")
     assert [p.name for p in epoch_checkpoints(tmp_path, 3)] == ["epoch9.pt", "epoch10.pt", "epoch11.pt"]
-    with pytest.raises(CheckpointError, match="11 epoch checkpoints.*12 asked for.*--save-every-epoch"):
+    with pytest.raises(CheckpointError, match="11 epoch checkpoints.*12 asked for.*train.save_every_epoch"):
         epoch_checkpoints(tmp_path, 12)
     with pytest.raises(CheckpointError, match="at least 1"):
         epoch_checkpoints(tmp_path, 0)
