@@ -11,7 +11,7 @@ from asr.cli.flags import UsageError
 def add_parsers(commands) -> None:
     p = commands.add_parser("average", help="average the weights of a run's last epochs into one model")
     p.add_argument("inputs", nargs="+", type=Path, metavar="CHECKPOINT_OR_DIR", help="checkpoints of one run, or its experiment folder with --last")
-    p.add_argument("--last", type=int, metavar="N", help="average the N newest epoch{N}.pt of the one experiment folder given")
+    p.add_argument("--last", type=int, metavar="N", help="average the N newest epoch checkpoints (epoch1.pt, epoch2.pt, ...) of the one experiment folder given")
     p.add_argument("-o", "--output", type=Path, required=True, help="where to write the averaged model (e.g. exp/x/avg.pt)")
     p.set_defaults(func=run)
 
