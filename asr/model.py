@@ -25,6 +25,7 @@ from asr.cells import NativeRNN
 from asr.config import ModelConfig
 
 RNN_TYPES = {"lstm": nn.LSTM, "gru": nn.GRU, "rnn": nn.RNN}
+RNN_FUNCTIONS = {"GRU": torch.gru, "RNN_TANH": torch.rnn_tanh, "RNN_RELU": torch.rnn_relu}  # by nn.RNNBase.mode
 
 
 class Conv2dSubsampling(nn.Module):
@@ -96,7 +97,8 @@ def _conv_out(length, conv: nn.Conv2d, dim: int):
 
 
 class RecurrentLayer(nn.Module):
-    """One LSTM/GRU/RNN layer over a packed sequence, so padding never reaches the backward direction.
+    """One LSTM/GRU/RNN layer; a bidirectional one runs over a packed sequence, so padding never
+    reaches the backward direction.
 
     (batch, frames, input_dim) -> (batch, frames, output_dim)
     """
@@ -121,11 +123,40 @@ class RecurrentLayer(nn.Module):
     def forward(self, x: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
         if self.native:  # padded frames are masked inside the cells
             return self._after(self.rnn(x, lengths)[0], x)
+        # Packing costs 2-3 times the time on the CPU (each step's slice of a packed sequence
+        # takes a full-size gradient buffer, and oneDNN's fused LSTM never runs), so there the
+        # padded batch runs as is: a forward direction cannot carry padding back to earlier
+        # frames, and the backward direction reads each utterance reversed within its length.
+        if not self.rnn.bidirectional:
+            return self._after(self.rnn(x)[0], x)
+        if x.device.type == "cpu":
+            return self._after(self._bidirectional_padded(x, lengths), x)
         # pack_padded_sequence wants lengths on the CPU: a CPU-GPU sync, once per layer.
         packed = pack_padded_sequence(x, lengths.cpu(), batch_first=True, enforce_sorted=False)
         out, _ = self.rnn(packed)
         out, _ = pad_packed_sequence(out, batch_first=True, total_length=x.shape[1])
         return self._after(out, x)
+
+    def _bidirectional_padded(self, x: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+        """(batch, frames, input_dim), padding after each utterance -> (batch, frames, 2 * hidden), both
+        directions run forward-only with the module's own weights; the same outputs as over a packed
+        sequence, zeros past each utterance's end included."""
+        frames = torch.arange(x.shape[1], device=x.device)[None, :]
+        lengths = lengths.to(x.device)[:, None]
+        valid = frames < lengths
+        reverse = torch.where(valid, lengths - 1 - frames, frames)  # its own inverse
+        outputs = []
+        for suffix, inputs in (("", x), ("_reverse", x.gather(1, reverse[..., None].expand_as(x)))):
+            weights = [getattr(self.rnn, f"{kind}_l0{suffix}") for kind in ("weight_ih", "weight_hh", "bias_ih", "bias_hh")]
+            h0 = inputs.new_zeros(1, x.shape[0], self.rnn.hidden_size)
+            args = (weights, True, 1, 0.0, self.training, False, True)  # biases, layers, dropout, train, bidirectional, batch_first
+            if self.lstm:
+                out = torch.lstm(inputs, (h0, h0), *args)[0]
+            else:
+                out = RNN_FUNCTIONS[self.rnn.mode](inputs, h0, *args)[0]
+            outputs.append(out)
+        backward = outputs[1].gather(1, reverse[..., None].expand_as(outputs[1]))
+        return torch.cat([outputs[0], backward], dim=2) * valid[..., None]
 
     def step(self, x: torch.Tensor, hidden):
         """A chunk (batch, frames, input_dim) of a stream, from `hidden` (None at the start; torch's format:

@@ -1,8 +1,9 @@
 import pytest
 import torch
+from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
 from asr.config import ModelConfig
-from asr.model import AcousticModel
+from asr.model import AcousticModel, RecurrentLayer
 
 
 @pytest.mark.parametrize("rnn_type", ["lstm", "gru", "rnn"])
@@ -23,15 +24,35 @@ def test_output_lengths_match_logits(rnn_type, bidirectional, subsampling, front
     assert 100 // subsampling - 3 <= out_lengths[1] <= 100 // subsampling  # valid convs trim the edges
 
 
-@pytest.mark.parametrize("bidirectional", [True, False])
-def test_padding_does_not_leak(bidirectional):
+@pytest.mark.parametrize("bidirectional,lookahead", [(True, 0), (False, 0), (False, 2)])
+@pytest.mark.parametrize("rnn_type", ["lstm", "gru"])
+def test_padding_does_not_leak(bidirectional, lookahead, rnn_type):
     torch.manual_seed(0)
-    model = AcousticModel(20, 10, ModelConfig(hidden_size=8, conv_channels=4, num_layers=2, bidirectional=bidirectional)).eval()
+    config = ModelConfig(hidden_size=8, conv_channels=4, num_layers=2, bidirectional=bidirectional, lookahead=lookahead, rnn_type=rnn_type)
+    model = AcousticModel(20, 10, config).eval()
     short = torch.randn(1, 40, 20)
     padded = torch.cat([short, torch.randn(1, 60, 20) * 100], dim=1)
     alone, n = model(short, torch.tensor([40]))
     batched, _ = model(torch.cat([padded, torch.randn(1, 100, 20)]), torch.tensor([40, 100]))
     assert torch.allclose(alone[0], batched[0, : int(n)], atol=1e-5)
+
+
+@pytest.mark.parametrize("rnn_type,activation", [("lstm", "tanh"), ("gru", "tanh"), ("rnn", "relu")])
+def test_bidirectional_layer_on_padded_batch_equals_packed(rnn_type, activation):
+    """The CPU runs a bidirectional layer on the padded batch; it must give what packing gives,
+    gradients included, and zeros past each utterance's end."""
+    torch.manual_seed(0)
+    layer = RecurrentLayer(6, ModelConfig(rnn_type=rnn_type, rnn_activation=activation, hidden_size=5, bidirectional=True, dropout=0.0))
+    x = torch.randn(3, 30, 6, requires_grad=True)
+    lengths = torch.tensor([30, 12, 1])
+    padded = layer._bidirectional_padded(x, lengths)
+    packed = pack_padded_sequence(x, lengths, batch_first=True, enforce_sorted=False)
+    reference, _ = pad_packed_sequence(layer.rnn(packed)[0], batch_first=True, total_length=30)
+    assert torch.allclose(padded, reference, atol=1e-6)
+    assert padded[1, 12:].abs().max() == 0
+    weights = [layer.rnn.weight_hh_l0, layer.rnn.weight_hh_l0_reverse, layer.rnn.bias_ih_l0_reverse]
+    for got, want in zip(torch.autograd.grad(padded.square().sum(), [x, *weights]), torch.autograd.grad(reference.square().sum(), [x, *weights])):
+        assert torch.allclose(got, want, atol=1e-5)
 
 
 def test_recurrent_init():
