@@ -136,3 +136,17 @@ def test_english_trains_on_the_pool_and_scores_every_corpus(tree_without_venv, t
     assert command.endswith("--exp-dir exp/english")
     script = (tree_without_venv / "recipes/english/run.sh").read_text()
     assert 'tests="an4 librispeech ljspeech fsdd tts"' in script
+
+
+def test_demo_and_english_recipe_synthesise_data_synth_alike():
+    # Both write data/synth, and the synthesiser refuses a folder made with other settings: a
+    # user who ran the demo first must be able to run the english recipe, and the other way round.
+    def synth_options(recipe: str, marker: str) -> list[str]:
+        (line,) = [line for line in (ROOT / "recipes" / recipe / "run.sh").read_text().splitlines() if marker in line]
+        words = line.split()
+        del words[words.index("--out-dir") : words.index("--out-dir") + 2]
+        return words[words.index(next(w for w in words if w.endswith("prepare.py"))) + 1 :]
+
+    demo = synth_options("synth", "$here/prepare.py")
+    assert demo == synth_options("english", "recipes/synth/prepare.py")
+    assert "--rms-in-training" in demo

@@ -24,7 +24,7 @@ if [ "$stage" -le 0 ] && [ "$stop_stage" -ge 0 ]; then
   $python recipes/librispeech/prepare.py --data-dir "$librispeech_dir" --out-dir data/librispeech $get
   $python recipes/ljspeech/prepare.py --data-dir "$ljspeech_dir" --out-dir data/ljspeech $get
   $python recipes/fsdd/prepare.py --data-dir "$fsdd_dir" --out-dir data/fsdd
-  $python recipes/synth/prepare.py --out-dir data/synth --voice-set basic
+  $python recipes/synth/prepare.py --out-dir data/synth --voice-set basic --rms-in-training
   $python $here/prepare.py --out-dir "$out_dir" --corpus an4=data/an4 --corpus librispeech=data/librispeech \
     --corpus ljspeech=data/ljspeech --corpus fsdd=data/fsdd --tts data/synth --tts-hours "$tts_hours" ${seed:+--seed "$seed"}
 fi

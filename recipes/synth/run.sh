@@ -17,11 +17,12 @@ if [ -z "$exp_dir" ]; then if $streaming; then exp_dir=exp/synth_stream; else ex
 if [ "$stage" -le 0 ] && [ "$stop_stage" -ge 0 ]; then
   echo "== stage 0: synthesise the corpus (espeak-ng, flite, festival)"
   # --voice-set basic: the 100 training voices the README's results were measured with (the
-  # extended set and --extra-train 3500, trained for the same 14 minutes, did worse: README).
-  $python $here/prepare.py --out-dir "$out_dir" --voice-set basic
+  # extended set and --extra-train 3500, trained for the same 14 minutes, did worse: README);
+  # --rms-in-training: flite's rms, of the same family as the test voice slt, trains (README).
+  $python $here/prepare.py --out-dir "$out_dir" --voice-set basic --rms-in-training
 fi
 if [ "$stage" -le 1 ] && [ "$stop_stage" -ge 1 ]; then
-  echo "== stage 1: train (about 14 minutes on 2 CPU cores for the streaming model, 18 for the bidirectional one)"
+  echo "== stage 1: train (about 12 minutes on 2 CPU cores)"
   if [ -f "$exp_dir/last.pt" ]; then resume=--resume; else resume=; fi
   asr train $configs --train "$out_dir/train.jsonl" --dev "$out_dir/dev.jsonl" --exp-dir "$exp_dir" $resume ${seed:+--seed "$seed"}
 fi
