@@ -22,7 +22,7 @@ if [ "$stage" -le 0 ] && [ "$stop_stage" -ge 0 ]; then
   $python $here/prepare.py --out-dir "$out_dir" --voice-set basic --rms-in-training
 fi
 if [ "$stage" -le 1 ] && [ "$stop_stage" -ge 1 ]; then
-  echo "== stage 1: train (about 12 minutes on 2 CPU cores)"
+  echo "== stage 1: train (about 12 minutes on 2 CPU cores for the streaming model, 15 for the bidirectional one)"
   if [ -f "$exp_dir/last.pt" ]; then resume=--resume; else resume=; fi
   asr train $configs --train "$out_dir/train.jsonl" --dev "$out_dir/dev.jsonl" --exp-dir "$exp_dir" $resume ${seed:+--seed "$seed"}
 fi
