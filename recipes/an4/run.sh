@@ -44,7 +44,7 @@ if [ "$stage" -le 2 ] && [ "$stop_stage" -ge 2 ]; then
     train "${exp_dir}_pretrain" "$out_dir/tts/train.jsonl" --config $here/conf/pretrain.yaml
     train "$exp_dir" "$out_dir/train.jsonl" --config $here/conf/finetune.yaml --init-from "${exp_dir}_pretrain/best.pt"
   else
-    echo "== stage 2: train (about 25 minutes on 2 CPU cores)"
+    echo "== stage 2: train (about 40 minutes on 2 CPU cores)"
     train "$exp_dir" "$out_dir/train.jsonl"
   fi
 fi
