@@ -90,7 +90,7 @@ class Trainer:
         self.scheduler = torch.optim.lr_scheduler.LambdaLR(self.optimizer, _lr_lambda(train, self.steps_per_epoch * train.epochs))
         # A grad scaler only matters for fp16; with bf16 or fp32 it is a no-op.
         self.scaler = torch.amp.GradScaler(self.device.type, enabled=self.amp_dtype == torch.float16)
-        self.epoch, self.step, self.best_wer, self.bad_in_a_row = 0, 0, math.inf, 0
+        self.epoch, self.step, self.best_wer, self.best_cer, self.bad_in_a_row = 0, 0, math.inf, math.inf, 0
         # Where the current epoch stands: global batches done, and the loss summed over their utterances.
         self.batches_done, self.loss_total, self.loss_count = 0, 0.0, 0
 
@@ -226,7 +226,7 @@ class Trainer:
         state = self.model_payload()
         state.update(
             optimizer=self.optimizer.state_dict(), scheduler=self.scheduler.state_dict(), scaler=self.scaler.state_dict(),
-            epoch=self.epoch, step=self.step, best_wer=self.best_wer,
+            epoch=self.epoch, step=self.step, best_wer=self.best_wer, best_cer=self.best_cer,
             batches_done=self.batches_done, loss_total=self.loss_total, loss_count=self.loss_count,
             random_states=distributed.gather_objects(random_state(), self.context),
         )  # fmt: skip
@@ -238,6 +238,8 @@ class Trainer:
         self.scheduler.load_state_dict(state["scheduler"])
         self.scaler.load_state_dict(state["scaler"])
         self.epoch, self.step, self.best_wer = state["epoch"], state["step"], state["best_wer"]
+        # Checkpoints written before best_cer existed: a later epoch under 100 % WER still wins.
+        self.best_cer = state.get("best_cer", math.inf)
         # Checkpoints written before mid-epoch checkpoints existed hold one process's random state and no position.
         self.batches_done, self.loss_total, self.loss_count = state.get("batches_done", 0), state.get("loss_total", 0.0), state.get("loss_count", 0)
         randoms = state.get("random_states") or [{"torch": state["torch_rng"], "python": state["python_rng"]}]
@@ -394,8 +396,20 @@ def build_trainer(
     return trainer, Loaders(train_loader, dev_loader, sampler, {u.id: u for u in data.dev})
 
 
+def selection_key(wer: float, cer: float) -> tuple[int, float]:
+    """How epochs are ranked for `best.pt`, lower first: by dev WER, but an epoch at 100 % WER or
+    more only by its CER, behind every epoch under 100 %.
+
+    An empty transcript scores exactly 100 % WER, and a young model that spells most words
+    slightly wrong (plus a few insertions) scores more: by WER alone the first epoch, which
+    says almost nothing, would beat ten later ones at half its CER (seen on Mini LibriSpeech).
+    """
+    return (0, wer) if wer < 1.0 else (1, cer)
+
+
 def fit(trainer: Trainer, loaders: Loaders, exp_dir: Path) -> Path:
-    """Epochs until `train.epochs`: train, score dev, write `last.pt` and (when dev WER improves) `best.pt`.
+    """Epochs until `train.epochs`: train, score dev, write `last.pt` and (when the dev score improves,
+    `selection_key`) `best.pt`.
 
     `last.pt` is also written within an epoch every `train.checkpoint_every_minutes`; only rank 0 writes.
     Each epoch's figures are appended to `epochs.jsonl` (and, with `train.save_every_epoch`, its
@@ -433,9 +447,9 @@ def fit(trainer: Trainer, loaders: Loaders, exp_dir: Path) -> Path:
                 f.write(json.dumps(record) + "\n")
             if trainer.config.train.save_every_epoch:
                 save_checkpoint(trainer.model_payload(), exp_dir / f"epoch{trainer.epoch}.pt")
-        is_best = wer < trainer.best_wer
+        is_best = selection_key(wer, cer) < selection_key(trainer.best_wer, trainer.best_cer)
         if is_best:
-            trainer.best_wer = wer
+            trainer.best_wer, trainer.best_cer = wer, cer
         checkpoint()
         if is_best and main:
             save_checkpoint(trainer.model_payload(), exp_dir / "best.pt")

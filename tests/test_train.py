@@ -67,6 +67,31 @@ def test_save_every_epoch_keeps_each_epochs_model(tmp_path, corpus):
     assert best.exists()
 
 
+def best_epoch(exp_dir, epochs: int) -> int:
+    """Which `epoch{N}.pt` (train.save_every_epoch) `best.pt` holds."""
+    best = load_checkpoint(exp_dir / "best.pt")["model"]
+    (match,) = [n for n in range(1, epochs + 1)
+                if all(torch.equal(best[k], load_checkpoint(exp_dir / f"epoch{n}.pt")["model"][k]) for k in best)]
+    return match
+
+
+@pytest.mark.parametrize("scores, best", [
+    # Dev (CER, WER) per epoch, as a young model scores: an empty output is exactly 100 % WER, a
+    # model that spells most words slightly wrong scores more. WER alone would keep epoch 1 here.
+    ([(0.80, 1.00), (0.55, 1.06), (0.50, 1.02), (0.60, 1.10)], 3),
+    # Once an epoch is under 100 % WER, the lowest WER wins (epoch 6 has the lower CER, not WER).
+    ([(0.80, 1.00), (0.55, 1.06), (0.50, 1.02), (0.60, 1.10), (0.45, 0.97), (0.40, 0.99)], 5),
+])
+def test_best_checkpoint_is_the_lowest_wer_or_while_at_100_percent_the_lowest_cer(tmp_path, corpus, monkeypatch, scores, best):
+    dev = iter(scores)
+    monkeypatch.setattr(Trainer, "evaluate", lambda self, *args: (1.0, *next(dev)))
+    config = CONFIG.with_overrides({"train.epochs": len(scores), "train.save_every_epoch": True})
+    run_training(config, corpus, corpus[:2], tmp_path / "exp", torch.device("cpu"))
+    assert best_epoch(tmp_path / "exp", len(scores)) == best
+    state = load_checkpoint(tmp_path / "exp" / "last.pt")
+    assert (state["best_cer"], state["best_wer"]) == scores[best - 1]
+
+
 def test_resume_continues_from_same_state(tmp_path, corpus, monkeypatch):
     straight = tmp_path / "straight"
     run_training(CONFIG, corpus, corpus[:2], straight, torch.device("cpu"))
