@@ -94,6 +94,17 @@ def test_ljspeech_pretrains_on_tts_then_fine_tunes_from_it(tree_without_venv, tm
     assert "--init-from exp/ljspeech_tts_pretrain/best.pt" in finetune and "--dev data/ljspeech/dev.jsonl" in finetune
 
 
+def test_ljspeech_pretrains_on_other_corpora_then_fine_tunes_from_it(tree_without_venv, tmp_path):
+    pretrain, finetune = training_commands(tree_without_venv, tmp_path, "ljspeech", 2, "--librispeech-dir", "x", "--an4-dir", "y")
+    assert "conf/pretrain_real.yaml" in pretrain and "--train data/ljspeech/pretrain_real/train.jsonl" in pretrain
+    assert "--dev data/ljspeech/dev.jsonl" in pretrain and "--exp-dir exp/ljspeech_real_pretrain" in pretrain
+    assert "conf/finetune_real.yaml" in finetune and "--init-from exp/ljspeech_real_pretrain/best.pt" in finetune
+    assert "--train data/ljspeech/train.jsonl" in finetune and "--exp-dir exp/ljspeech_real" in finetune
+    both = subprocess.run(["bash", "recipes/ljspeech/run.sh", "--tts", "--an4-dir", "y"], cwd=tree_without_venv,
+                          env={"PATH": f"{tmp_path / 'bin'}:{SYSTEM_PATH}"}, capture_output=True, text=True, timeout=60)
+    assert both.returncode == 2 and "choose one" in both.stderr and both.stdout == ""
+
+
 def test_librispeech_pretrains_on_tts_then_fine_tunes_from_it(tree_without_venv, tmp_path):
     pretrain, finetune = training_commands(tree_without_venv, tmp_path, "librispeech", 1, "--tts", "--seed", "2")
     assert "conf/pretrain.yaml" in pretrain and "--train data/librispeech/tts/train.jsonl" in pretrain
@@ -102,6 +113,14 @@ def test_librispeech_pretrains_on_tts_then_fine_tunes_from_it(tree_without_venv,
     assert "--exp-dir exp/librispeech_tts " in finetune and finetune.endswith("--seed 2")
     (full, _) = training_commands(tree_without_venv, tmp_path, "librispeech", 1, "--tts", "--full")
     assert "--exp-dir exp/librispeech_eesen_tts_pretrain" in full and "--train data/librispeech_full/tts/train.jsonl" in full
+
+
+def test_librispeech_pretrains_on_other_corpora_then_fine_tunes_from_it(tree_without_venv, tmp_path):
+    pretrain, finetune = training_commands(tree_without_venv, tmp_path, "librispeech", 1, "--ljspeech-dir", "x")
+    assert "conf/pretrain_real.yaml" in pretrain and "--train data/librispeech/pretrain_real/train.jsonl" in pretrain
+    assert "--dev data/librispeech/dev.jsonl" in pretrain and "--exp-dir exp/librispeech_real_pretrain" in pretrain
+    assert "conf/finetune_real.yaml" in finetune and "--init-from exp/librispeech_real_pretrain/best.pt" in finetune
+    assert "--train data/librispeech/train.jsonl" in finetune and "--exp-dir exp/librispeech_real" in finetune
 
 
 def test_librispeech_full_trains_the_chosen_size_on_the_standard_split(tree_without_venv, tmp_path):

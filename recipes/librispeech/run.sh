@@ -4,6 +4,7 @@
 #   bash recipes/librispeech/run.sh [--data-dir DIR] [--download] [--stage N] [--stop-stage N]
 #                                   [--exp-dir DIR] [--seed N] [--extra-text FILE]
 #                                   [--full] [--size eesen|large] [--tts]
+#                                   [--an4-dir DIR] [--ljspeech-dir DIR]
 # DIR holds LibriSpeech/. Default: the train-clean-5 subset split by speaker (test 1970 and
 # 2136, dev 4640), conf/train.yaml. --full: the standard split (train on train-clean-100,
 # train-clean-360 and train-other-500, select on dev-clean, score test-clean and test-other)
@@ -12,14 +13,22 @@
 # --tts has Debian's TTS engines read 1,000 lines of the LM text, pre-trains on that
 # (conf/pretrain.yaml) and fine-tunes on the recordings from it (conf/finetune.yaml); exp dir
 # exp/librispeech_tts (exp/librispeech_<size>_tts with --full).
+# --an4-dir and/or --ljspeech-dir (what those recipes take as --data-dir) pre-train on the
+# training speakers of those corpora plus LibriSpeech's own training speakers
+# (conf/pretrain_real.yaml; their own recipes' splits, so no LJ Speech test clip is heard) and
+# fine-tune on the LibriSpeech recordings from it (conf/finetune_real.yaml); exp dir
+# exp/librispeech_real. Not with --tts.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 data_dir=download/librispeech; out_dir=; exp_dir=; stage=0; stop_stage=3; seed=; download=false
-full=false; size=eesen; extra_text=; tts=false
+full=false; size=eesen; extra_text=; tts=false; an4_dir=; ljspeech_dir=
 . recipes/parse_options.sh
 here=recipes/librispeech
 configs="--config $here/conf/train.yaml"
-if $tts; then suffix=_tts; else suffix=; fi
+real=$([ -n "$an4_dir$ljspeech_dir" ] && echo true || echo false)
+if $real && $tts; then echo "$0: --tts pre-trains on TTS speech, --an4-dir/--ljspeech-dir on real speech: choose one" >&2; exit 2; fi
+get=$($download && echo --download || true)
+if $real; then suffix=_real; elif $tts; then suffix=_tts; else suffix=; fi
 if $full; then
   split="--train train-clean-100,train-clean-360,train-other-500 --dev dev-clean --test test-clean,test-other --test-speakers= --dev-speakers="
   configs="$configs --config $here/conf/$size.yaml"
@@ -42,10 +51,27 @@ train() {  # train EXP_DIR TRAIN_MANIFEST CONFIG... : resumes when EXP_DIR has a
 if [ "$stage" -le 0 ] && [ "$stop_stage" -ge 0 ]; then
   echo "== stage 0: manifests and LM text"
   $python $here/prepare.py --data-dir "$data_dir" --out-dir "$out_dir" $split ${extra_text:+--extra-text "$extra_text"} \
-    $($download && echo --download) $($tts && echo --tts)
+    $get $($tts && echo --tts)
+  if $real; then
+    echo "== stage 0: the other corpora's training speakers (their own recipes' splits), pooled with LibriSpeech's"
+    pool="--corpus librispeech=$out_dir"
+    if [ -n "$an4_dir" ]; then
+      $python recipes/an4/prepare.py --data-dir "$an4_dir" --out-dir data/an4 $get
+      pool="$pool --corpus an4=data/an4"
+    fi
+    if [ -n "$ljspeech_dir" ]; then
+      $python recipes/ljspeech/prepare.py --data-dir "$ljspeech_dir" --out-dir data/ljspeech $get
+      pool="$pool --corpus ljspeech=data/ljspeech"
+    fi
+    $python recipes/english/prepare.py --out-dir "$out_dir/pretrain_real" $pool
+  fi
 fi
 if [ "$stage" -le 1 ] && [ "$stop_stage" -ge 1 ]; then
-  if $tts; then
+  if $real; then
+    echo "== stage 1: pre-train on the pooled real speech, then fine-tune on the LibriSpeech recordings"
+    train "${exp_dir}_pretrain" "$out_dir/pretrain_real/train.jsonl" --config $here/conf/pretrain_real.yaml
+    train "$exp_dir" "$out_dir/train.jsonl" --config $here/conf/finetune_real.yaml --init-from "${exp_dir}_pretrain/best.pt"
+  elif $tts; then
     echo "== stage 1: pre-train on the TTS speech, then fine-tune on the recordings"
     train "${exp_dir}_pretrain" "$out_dir/tts/train.jsonl" --config $here/conf/pretrain.yaml
     train "$exp_dir" "$out_dir/train.jsonl" --config $here/conf/finetune.yaml --init-from "${exp_dir}_pretrain/best.pt"

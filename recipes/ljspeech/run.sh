@@ -4,16 +4,27 @@
 # Stages are safe to re-run.
 #   bash recipes/ljspeech/run.sh [--data-dir DIR] [--download] [--stage N] [--stop-stage N]
 #                                [--exp-dir DIR] [--seed N] [--tts]
+#                                [--an4-dir DIR] [--librispeech-dir DIR]
 # DIR is the LJSpeech-1.1 folder (metadata.csv, wavs/); --download fetches it first (2.6 GB).
 # --tts has Debian's TTS engines read 3,000 text-only lines (stage 1), pre-trains on that
 # (conf/pretrain.yaml) and fine-tunes on the recordings from it (conf/finetune.yaml); exp dir
 # exp/ljspeech_tts.
+# --an4-dir and/or --librispeech-dir (what those recipes take as --data-dir) pre-train on the
+# training speakers of those corpora plus LJ Speech's training clips (conf/pretrain_real.yaml;
+# their own recipes' splits, so no LibriSpeech test speaker is heard) and fine-tune on the
+# recordings from it (conf/finetune_real.yaml); exp dir exp/ljspeech_real. Not with --tts.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 data_dir=download/LJSpeech-1.1; out_dir=data/ljspeech; exp_dir=; stage=0; stop_stage=4; seed=; download=false; tts=false
+an4_dir=; librispeech_dir=
 . recipes/parse_options.sh
 here=recipes/ljspeech
-if [ -z "$exp_dir" ]; then if $tts; then exp_dir=exp/ljspeech_tts; else exp_dir=exp/ljspeech; fi; fi
+real=$([ -n "$an4_dir$librispeech_dir" ] && echo true || echo false)
+if [ -z "$exp_dir" ]; then
+  if $real; then exp_dir=exp/ljspeech_real; elif $tts; then exp_dir=exp/ljspeech_tts; else exp_dir=exp/ljspeech; fi
+fi
+get=$($download && echo --download || true)
+if $real && $tts; then echo "$0: --tts pre-trains on TTS speech, --an4-dir/--librispeech-dir on real speech: choose one" >&2; exit 2; fi
 
 train() {  # train EXP_DIR TRAIN_MANIFEST CONFIG... : resumes when EXP_DIR has a checkpoint
   local exp=$1 manifest=$2; shift 2
@@ -25,14 +36,31 @@ train() {  # train EXP_DIR TRAIN_MANIFEST CONFIG... : resumes when EXP_DIR has a
 
 if [ "$stage" -le 0 ] && [ "$stop_stage" -ge 0 ]; then
   echo "== stage 0: manifests (by position: the last 60 utterances with audio are test, the 25 before them dev), LM and TTS text"
-  $python $here/prepare.py --data-dir "$data_dir" --out-dir "$out_dir" $($download && echo --download)
+  $python $here/prepare.py --data-dir "$data_dir" --out-dir "$out_dir" $get
 fi
 if [ "$stage" -le 1 ] && [ "$stop_stage" -ge 1 ] && $tts; then
   echo "== stage 1: TTS: 3,000 text-only lines read by the synthetic corpus' training voices"
   $python $here/prepare.py --data-dir "$data_dir" --out-dir "$out_dir" --tts
 fi
+if [ "$stage" -le 1 ] && [ "$stop_stage" -ge 1 ] && $real; then
+  echo "== stage 1: the other corpora's training speakers (their own recipes' splits), pooled with LJ Speech's training clips"
+  pool="--corpus ljspeech=$out_dir"
+  if [ -n "$an4_dir" ]; then
+    $python recipes/an4/prepare.py --data-dir "$an4_dir" --out-dir data/an4 $get
+    pool="$pool --corpus an4=data/an4"
+  fi
+  if [ -n "$librispeech_dir" ]; then
+    $python recipes/librispeech/prepare.py --data-dir "$librispeech_dir" --out-dir data/librispeech $get
+    pool="$pool --corpus librispeech=data/librispeech"
+  fi
+  $python recipes/english/prepare.py --out-dir "$out_dir/pretrain_real" $pool
+fi
 if [ "$stage" -le 2 ] && [ "$stop_stage" -ge 2 ]; then
-  if $tts; then
+  if $real; then
+    echo "== stage 2: pre-train on the pooled real speech, then fine-tune on the LJ Speech recordings"
+    train "${exp_dir}_pretrain" "$out_dir/pretrain_real/train.jsonl" --config $here/conf/pretrain_real.yaml
+    train "$exp_dir" "$out_dir/train.jsonl" --config $here/conf/finetune_real.yaml --init-from "${exp_dir}_pretrain/best.pt"
+  elif $tts; then
     echo "== stage 2: pre-train on the TTS speech, then fine-tune on the recordings"
     train "${exp_dir}_pretrain" "$out_dir/tts/train.jsonl" --config $here/conf/pretrain.yaml
     train "$exp_dir" "$out_dir/train.jsonl" --config $here/conf/finetune.yaml --init-from "${exp_dir}_pretrain/best.pt"
