@@ -23,6 +23,7 @@ cd "$(dirname "$0")/../.."
 data_dir=download/librispeech; out_dir=; exp_dir=; stage=0; stop_stage=3; seed=; download=false
 full=false; size=eesen; extra_text=; tts=false; an4_dir=; ljspeech_dir=
 . recipes/parse_options.sh
+. recipes/pool_speakers.sh
 here=recipes/librispeech
 configs="--config $here/conf/train.yaml"
 real=$([ -n "$an4_dir$ljspeech_dir" ] && echo true || echo false)
@@ -54,16 +55,7 @@ if [ "$stage" -le 0 ] && [ "$stop_stage" -ge 0 ]; then
     $get $($tts && echo --tts)
   if $real; then
     echo "== stage 0: the other corpora's training speakers (their own recipes' splits), pooled with LibriSpeech's"
-    pool="--corpus librispeech=$out_dir"
-    if [ -n "$an4_dir" ]; then
-      $python recipes/an4/prepare.py --data-dir "$an4_dir" --out-dir data/an4 $get
-      pool="$pool --corpus an4=data/an4"
-    fi
-    if [ -n "$ljspeech_dir" ]; then
-      $python recipes/ljspeech/prepare.py --data-dir "$ljspeech_dir" --out-dir data/ljspeech $get
-      pool="$pool --corpus ljspeech=data/ljspeech"
-    fi
-    $python recipes/english/prepare.py --out-dir "$out_dir/pretrain_real" $pool
+    pool_speakers "$out_dir" librispeech "$out_dir" an4 "$an4_dir" ljspeech "$ljspeech_dir"
   fi
 fi
 if [ "$stage" -le 1 ] && [ "$stop_stage" -ge 1 ]; then

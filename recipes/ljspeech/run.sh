@@ -18,6 +18,7 @@ cd "$(dirname "$0")/../.."
 data_dir=download/LJSpeech-1.1; out_dir=data/ljspeech; exp_dir=; stage=0; stop_stage=4; seed=; download=false; tts=false
 an4_dir=; librispeech_dir=
 . recipes/parse_options.sh
+. recipes/pool_speakers.sh
 here=recipes/ljspeech
 real=$([ -n "$an4_dir$librispeech_dir" ] && echo true || echo false)
 if [ -z "$exp_dir" ]; then
@@ -44,16 +45,7 @@ if [ "$stage" -le 1 ] && [ "$stop_stage" -ge 1 ] && $tts; then
 fi
 if [ "$stage" -le 1 ] && [ "$stop_stage" -ge 1 ] && $real; then
   echo "== stage 1: the other corpora's training speakers (their own recipes' splits), pooled with LJ Speech's training clips"
-  pool="--corpus ljspeech=$out_dir"
-  if [ -n "$an4_dir" ]; then
-    $python recipes/an4/prepare.py --data-dir "$an4_dir" --out-dir data/an4 $get
-    pool="$pool --corpus an4=data/an4"
-  fi
-  if [ -n "$librispeech_dir" ]; then
-    $python recipes/librispeech/prepare.py --data-dir "$librispeech_dir" --out-dir data/librispeech $get
-    pool="$pool --corpus librispeech=data/librispeech"
-  fi
-  $python recipes/english/prepare.py --out-dir "$out_dir/pretrain_real" $pool
+  pool_speakers "$out_dir" ljspeech "$out_dir" an4 "$an4_dir" librispeech "$librispeech_dir"
 fi
 if [ "$stage" -le 2 ] && [ "$stop_stage" -ge 2 ]; then
   if $real; then
