@@ -212,6 +212,11 @@ class StreamConfig:
     last that long, and less jumpy than Vosk's); after `silence_without_speech` seconds with no
     speech at all (sherpa-onnx 2.4 s: the decoder starts afresh, nothing is reported); or when it
     is `max_segment` seconds long (both use 20 s), which also bounds the decoder's memory.
+
+    `end_padding_ms` of silence follow the last sample of a unidirectional model's input, offline
+    (`Transcriber`) and streamed (`Recognizer.finish`) alike: without it, the last frames hear
+    nothing but zeros beyond the end of the audio, and a word cut off by a tightly trimmed file
+    loses its last letters (FSDD's digits: "thre", "seve", "zer"). sherpa-onnx pads the same way.
     """
 
     chunk_ms: int = setting(160, "audio per chunk fed to the recognizer, milliseconds (a multiple of 10)")
@@ -220,6 +225,11 @@ class StreamConfig:
     silence_after_speech: float = setting(0.8, "seconds of silence after speech that end a segment")
     silence_without_speech: float = setting(2.4, "seconds of silence with no speech that restart the segment")
     max_segment: float = setting(20.0, "longest segment, seconds")
+    end_padding_ms: int = setting(
+        300,
+        "silence appended after the last sample before a unidirectional model's end, offline and streamed alike, "
+        "so a word that ends with the audio is still heard out (sherpa-onnx's tail padding); 0 = none",
+    )
 
     def __post_init__(self) -> None:
         if self.chunk_ms <= 0 or self.chunk_ms % 10:
@@ -228,6 +238,8 @@ class StreamConfig:
             raise ConfigError("stream.blank_threshold must be in (0, 1)")
         if min(self.silence_after_speech, self.silence_without_speech, self.max_segment) <= 0:
             raise ConfigError("stream.silence_after_speech, silence_without_speech and max_segment must be > 0")
+        if self.end_padding_ms < 0:
+            raise ConfigError(f"stream.end_padding_ms must be >= 0, got {self.end_padding_ms}")
 
 
 @dataclass(frozen=True)

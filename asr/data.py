@@ -22,7 +22,7 @@ from torch.utils.data import Dataset
 
 from asr.audio import SAMPLE_RATE, AudioError, Pathlike, duration, load
 from asr.config import BAD_AUDIO_POLICIES, ConfigError
-from asr.features import Cmvn, CmvnAccumulator, FeatureExtractor, SpecAugment, num_frames, speed_perturb
+from asr.features import WINDOW_SAMPLES, Cmvn, CmvnAccumulator, FeatureExtractor, SpecAugment, num_frames, speed_perturb
 from asr.text import normalize_text
 from asr.tokenizer import Tokenizer
 
@@ -270,11 +270,17 @@ class SpeechDataset(Dataset):
     The augmentation of an utterance is drawn from its own seed (the run's `seed`, the epoch,
     its index), not from the process's random stream: it is the same whichever worker or rank
     loads it and whether or not the run was interrupted and resumed in between.
+
+    `end_padding` samples of silence follow each utterance of at least one feature window: a
+    unidirectional model's dev set is then heard as `asr eval` and the streaming recognizer hear
+    it (`StreamConfig.end_padding_ms`).
     """
 
     def __init__(
-        self, utterances: Sequence[Utterance], tokenizer: Tokenizer, extractor: FeatureExtractor, train: bool, seed: int = 0
+        self, utterances: Sequence[Utterance], tokenizer: Tokenizer, extractor: FeatureExtractor, train: bool, seed: int = 0,
+        end_padding: int = 0,
     ) -> None:  # fmt: skip
+        self.end_padding = end_padding
         self.utterances = list(utterances)
         self.tokenizer = tokenizer
         self.extractor = extractor
@@ -296,6 +302,8 @@ class SpeechDataset(Dataset):
             samples, _ = load(utt.audio)
         except AudioError as err:
             return BadExample(utt.id, str(err))
+        if self.end_padding and samples.shape[0] >= WINDOW_SAMPLES:
+            samples = torch.cat([samples, samples.new_zeros(self.end_padding)])
         if not self.train:
             return self._example(utt, samples)
         with torch.random.fork_rng(devices=[]):

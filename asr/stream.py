@@ -23,11 +23,11 @@ import torch
 
 from asr.audio import SAMPLE_RATE, AudioError, ResampleState, StreamResampler
 from asr.config import StreamConfig
-from asr.decode.types import Decoder, WordAlignment
-from asr.features import FeatureState
+from asr.decode.types import Decoder, WordAlignment, words_until
+from asr.features import WINDOW_SAMPLES, FeatureState
 from asr.model import ChunkedStreaming, StreamState
 from asr.tokenizer import BLANK
-from asr.transcribe import Transcriber
+from asr.transcribe import Transcriber, end_padding_samples
 
 
 class StreamError(ValueError):
@@ -75,6 +75,8 @@ class RecognizerState:
     model: StreamState
     decoder: Any
     rate: int | None = None  # the stream's sample rate, fixed by its first chunk
+    samples: int = 0  # 16 kHz samples so far (end padding needs one feature window of them, as offline)
+    audio_end: float = float("inf")  # seconds; set by finish, so that no time lies in the end padding
     resample: ResampleState | None = None
     frames: int = 0
     segment_start: int = 0  # frame where the current segment began
@@ -133,11 +135,14 @@ class Recognizer:
 
     @torch.inference_mode()
     def finish(self, state: RecognizerState) -> list[Event]:
-        """End of the stream: the model's lookahead is flushed and the last segment's final returned.
-        `state` is then fresh, ready for a new stream."""
+        """End of the stream: `stream.end_padding_ms` of silence, the model's lookahead flushed and
+        the last segment's final returned. `state` is then fresh, ready for a new stream."""
         events = []
         if state.resample is not None:
             events += self._audio(self._resampler(state.rate).flush(state.resample), state)
+        state.audio_end = state.samples / SAMPLE_RATE
+        if state.samples >= WINDOW_SAMPLES and self.config.end_padding_ms:
+            events += self._audio(torch.zeros(end_padding_samples(self.config)), state)
         events += self._logprobs(self._softmax(self.model.flush(state.model)), state)
         events += self._end_segment(state, state.frames)
         state.__dict__.update(self.init_state().__dict__)
@@ -147,6 +152,7 @@ class Recognizer:
 
     def _audio(self, audio: torch.Tensor, state: RecognizerState) -> list[Event]:
         """16 kHz samples (CPU; resampling happens there) -> features and logits where the model runs."""
+        state.samples += audio.shape[0]
         frames, state.features = self.extractor.accept(audio.to(self.extractor.cmvn_mean.device), state.features)
         logits, state.model = self.model.step(frames[None], state.model)
         return self._logprobs(self._softmax(logits), state)
@@ -194,7 +200,8 @@ class Recognizer:
         events: list[Event] = []
         if best.text:
             words = tuple(dataclasses.replace(w, start=w.start + offset, end=w.end + offset) for w in best.words)
-            events.append(Final(best.text, words, offset, frame * self.frame_shift, state.segment))
+            end = min(frame * self.frame_shift, state.audio_end)
+            events.append(Final(best.text, words_until(words, end), min(offset, end), end, state.segment))
             state.segment += 1
         state.decoder, state.segment_start, state.partial = self.decoder.begin(), frame, ""
         return events

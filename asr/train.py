@@ -33,9 +33,16 @@ from asr.resume import load_init_state, load_init_weights, load_resume_state, ra
 from asr.sampler import DurationBatchSampler
 from asr.scoring import error_rates
 from asr.tokenizer import BLANK, Tokenizer
+from asr.transcribe import end_padding_samples
 
 log = logging.getLogger("asr.train")
 PROGRESS_EVERY = 30.0  # seconds between progress lines when there is no terminal for a bar
+
+
+def dev_end_padding(config: ExperimentConfig) -> int:
+    """Silence (16 kHz samples) after each dev utterance: a unidirectional model's dev set is scored
+    with the end padding that decoding gives it, so best.pt is chosen the way the model is used."""
+    return 0 if config.model.bidirectional else end_padding_samples(config.stream)
 
 
 def greedy_ids(logprobs: torch.Tensor, lengths: torch.Tensor) -> list[list[int]]:
@@ -386,7 +393,7 @@ def build_trainer(
         batch_sampler=sampler, collate_fn=collate, num_workers=train_cfg.num_workers, pin_memory=pin, generator=torch.Generator(),
     )  # fmt: skip
     dev_loader = DataLoader(
-        SpeechDataset(data.dev, data.tokenizer, data.extractor, train=False),
+        SpeechDataset(data.dev, data.tokenizer, data.extractor, train=False, end_padding=dev_end_padding(config)),
         batch_sampler=DurationBatchSampler([u.duration for u in data.dev], train_cfg.max_batch_seconds, shuffle=False, **shard),
         collate_fn=collate, num_workers=train_cfg.num_workers, pin_memory=pin, generator=torch.Generator(),
     )

@@ -12,6 +12,7 @@ sides, which is all a bidirectional layer needs at a window edge in practice.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,11 +21,11 @@ import torch
 
 from asr.audio import SAMPLE_RATE, Pathlike, load, to_mono_16k
 from asr.checkpoint import load_checkpoint, restore_model
-from asr.config import DecodeConfig, ExperimentConfig
+from asr.config import DecodeConfig, ExperimentConfig, StreamConfig
 from asr.decode.factory import build_decoder
-from asr.decode.types import Decoder, Hypothesis
+from asr.decode.types import Decoder, Hypothesis, words_until
 from asr.device import select_device
-from asr.features import FRAME_SHIFT, FeatureExtractor
+from asr.features import FRAME_SHIFT, WINDOW_SAMPLES, FeatureExtractor
 from asr.model import AcousticModel
 from asr.tokenizer import Tokenizer
 
@@ -58,7 +59,11 @@ class Transcriber:
 
     @torch.inference_mode()
     def logprobs(self, samples: torch.Tensor) -> np.ndarray:
-        """(samples,) at 16 kHz -> (frames', vocab) float32 natural-log posteriors."""
+        """(samples,) at 16 kHz -> (frames', vocab) float32 natural-log posteriors; a unidirectional
+        model's audio gets `stream.end_padding_ms` of silence after it, as the streaming recognizer gives it
+        (`StreamConfig` says why)."""
+        if samples.shape[0] >= WINDOW_SAMPLES and not self.model.config.bidirectional:  # audio that makes no frame stays silent
+            samples = torch.cat([samples, samples.new_zeros(end_padding_samples(self.config.stream))])
         feats = self.extractor(samples.to(self.device))
         if feats.shape[0] == 0:  # shorter than one window: nothing was heard, so nothing is decoded
             return np.zeros((0, self.tokenizer.size), np.float32)
@@ -93,7 +98,9 @@ class Transcriber:
         if decoder is None:
             self._default_decoder = self._default_decoder or self.decoder()
             decoder = self._default_decoder
-        return decoder.decode(self.logprobs(self._samples(audio, sample_rate)))
+        samples = self._samples(audio, sample_rate)
+        end = samples.shape[0] / SAMPLE_RATE  # word times stop there, not in the end padding
+        return [dataclasses.replace(h, words=words_until(h.words, end)) for h in decoder.decode(self.logprobs(samples))]
 
     @staticmethod
     def _samples(audio: Pathlike | np.ndarray | torch.Tensor, sample_rate: int) -> torch.Tensor:
@@ -101,6 +108,11 @@ class Transcriber:
             return load(audio)[0]
         array = audio.cpu().numpy() if isinstance(audio, torch.Tensor) else np.asarray(audio)
         return to_mono_16k(array.astype(np.float32, copy=False), sample_rate)
+
+
+def end_padding_samples(config: StreamConfig) -> int:
+    """The 16 kHz samples of silence a unidirectional model's audio ends with (`StreamConfig.end_padding_ms`)."""
+    return config.end_padding_ms * SAMPLE_RATE // 1000
 
 
 def load_model(path: Pathlike, device: str | torch.device | None = None) -> Transcriber:

@@ -14,7 +14,7 @@ from asr.data import (
 )
 from asr.features import FeatureExtractor
 from asr.tokenizer import Tokenizer
-from conftest import tone
+from conftest import TINY_CONFIG, tone
 
 
 def _write_lines(path, records):
@@ -126,6 +126,26 @@ def test_dataset_and_collate(tmp_path):
     assert batch.features.shape[0] == 2 and batch.features.shape[2] == 20
     assert batch.target_lengths.tolist() == [8, 8] and batch.targets.shape == (16,)
     assert batch.feature_lengths.max() == batch.features.shape[1]
+
+
+def test_dev_utterances_end_with_the_end_padding_and_their_features_are_otherwise_the_same(tmp_path):
+    """A unidirectional model's dev set is scored as decoding hears it: 4,800 samples (300 ms) of
+    silence after each utterance, 30 more feature frames; the frames before them unchanged."""
+    path = tmp_path / "a.wav"
+    soundfile.write(path, tone(0.5, rate=16000), 16000)
+    utts = [Utterance("a", path, 0.5, "hi")]
+    extractor = FeatureExtractor(FeatureConfig(n_mels=20))
+    bare, padded = (SpeechDataset(utts, Tokenizer.english(), extractor, train=False, end_padding=n)[0] for n in (0, 4800))
+    assert padded.features.shape[0] == bare.features.shape[0] + 30
+    torch.testing.assert_close(padded.features[: bare.features.shape[0] - 2], bare.features[:-2])
+
+
+def test_dev_end_padding_is_the_stream_settings_for_a_unidirectional_model_only():
+    from asr.train import dev_end_padding
+
+    assert dev_end_padding(TINY_CONFIG) == 0
+    unidirectional = TINY_CONFIG.with_overrides({"model.bidirectional": False, "stream.end_padding_ms": 250})
+    assert dev_end_padding(unidirectional) == 4000
 
 
 def test_collate_all_bad():

@@ -77,7 +77,52 @@ def test_streaming_equals_offline_on_real_speech(speech, chunk_ms):
             assert ours.confidence == pytest.approx(theirs.confidence, abs=1e-4)
         partials = [e for e in events if isinstance(e, Partial)]
         assert partials and all(offline.text.startswith(p.stable) for p in partials), name  # stable means it stays
-        assert finals[0].start == 0 and finals[0].end == pytest.approx(len(logprobs) * transcriber.frame_shift)
+        assert finals[0].start == 0 and finals[0].end == pytest.approx(len(samples) / rate, abs=1e-3)  # the audio's end, not the padding's
+        assert finals[0].words[-1].end <= finals[0].end
+
+
+def _streamed_logprobs(recognizer: Recognizer, samples: np.ndarray, chunk: int) -> np.ndarray:
+    """Every log-prob frame the recognizer decodes for `samples` (16 kHz) fed `chunk` at a time, finish included."""
+    seen, decode = [], recognizer._logprobs
+    recognizer._logprobs = lambda logprobs, state: (seen.append(logprobs), decode(logprobs, state))[1]
+    stream = recognizer.stream()
+    for start in range(0, len(samples), chunk):
+        stream.accept(samples[start : start + chunk])
+    stream.finish()
+    return np.concatenate(seen) if seen else np.zeros((0, len(TOKENS)), np.float32)
+
+
+@pytest.mark.parametrize("padding_ms", [0, 120, 300])
+def test_end_padding_is_heard_offline_and_streamed_alike(padding_ms):
+    """A unidirectional model's audio ends with `end_padding_ms` of silence: offline and streamed give the
+    same frames, padding_ms / frame_shift more than without it, and only the last few (those whose
+    lookahead reaches the end) change."""
+    samples = np.random.default_rng(0).standard_normal(11_000).astype(np.float32) * 0.1
+    padded = _transcriber(CONFIG.with_overrides({"stream.end_padding_ms": padding_ms}), calibrate=samples)
+    bare = _transcriber(CONFIG.with_overrides({"stream.end_padding_ms": 0}), calibrate=samples)
+    offline, unpadded = padded.logprobs(torch.from_numpy(samples)), bare.logprobs(torch.from_numpy(samples))
+    assert abs(len(offline) - len(unpadded) - padding_ms / 1000 / padded.frame_shift) < 1  # 7.5 frames: 7 or 8
+    changed = 4  # 2 frames of lookahead, and the front end's right context
+    np.testing.assert_allclose(offline[: len(unpadded) - changed], unpadded[: len(unpadded) - changed], atol=1e-5)
+    if padding_ms:
+        assert not np.allclose(offline[len(unpadded) - 1], unpadded[-1], atol=1e-3)
+    recognizer = Recognizer(padded, GreedyDecoder(TOKENS, padded.frame_shift), padded.config.stream)
+    for chunk in (160, 2560, 7):
+        np.testing.assert_allclose(_streamed_logprobs(recognizer, samples, chunk), offline, atol=1e-4)
+
+
+def test_end_padding_spares_silence_and_bidirectional_models():
+    """Audio too short for one feature window stays silent (no frames, offline or streamed); a
+    bidirectional model hears the end from both sides and gets no padding."""
+    transcriber = _transcriber()
+    assert transcriber.config.stream.end_padding_ms > 0
+    short = np.full(399, 0.3, np.float32)
+    assert transcriber.logprobs(torch.from_numpy(short)).shape[0] == 0
+    recognizer = Recognizer(transcriber, GreedyDecoder(TOKENS, transcriber.frame_shift), NO_ENDPOINTS)
+    assert _streamed_logprobs(recognizer, short, 100).shape[0] == 0
+    samples = torch.from_numpy(np.random.default_rng(1).standard_normal(8000).astype(np.float32))
+    lengths = {ms: len(_transcriber(TINY_CONFIG.with_overrides({"stream.end_padding_ms": ms})).logprobs(samples)) for ms in (0, 300)}
+    assert lengths[0] == lengths[300]
 
 
 def _peaky(spec: str, frames_per_char: int = 1) -> np.ndarray:

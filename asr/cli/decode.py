@@ -60,6 +60,7 @@ def load_model_and_decoder(args: argparse.Namespace):
 
     model = load_model(args.model, args.device)
     config = resolve_config(args, model.config, YAML_SECTIONS)
+    model.config = config  # offline decoding follows the same stream settings (end padding) as streaming
     return model, config, model.decoder(config.decode)
 
 

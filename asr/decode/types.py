@@ -42,6 +42,12 @@ class Hypothesis:
     words: tuple[WordAlignment, ...] = field(default=())
 
 
+def words_until(words: Sequence[WordAlignment], end: float) -> tuple[WordAlignment, ...]:
+    """`words` with no time past `end` seconds: the audio's end, after which only end padding
+    (`StreamConfig.end_padding_ms`) was heard."""
+    return tuple(WordAlignment(w.word, min(w.start, end), min(w.end, end), w.confidence) for w in words)
+
+
 @runtime_checkable
 class Decoder(Protocol):
     """What every decoder (greedy, beam search) offers; log-probs are (frames, vocab) float32 natural logs.
