@@ -137,6 +137,18 @@ def test_fsdd_with_an4_trains_on_the_joined_manifest(tree_without_venv, tmp_path
     assert "--config recipes/fsdd/conf/an4.yaml" in command
 
 
+def test_fsdd_fine_tunes_the_english_model_with_its_settings(tree_without_venv, tmp_path):
+    model = tmp_path / "english.pt"
+    model.write_bytes(b"")
+    (command,) = training_commands(tree_without_venv, tmp_path, "fsdd", 2, "--an4-dir", "somewhere/an4", "--init-from", str(model))
+    assert f"--config recipes/fsdd/conf/finetune_english.yaml --init-from {model}" in command
+    assert "conf/train.yaml" not in command and "--train data/fsdd/train_an4.jsonl" in command and "--exp-dir exp/fsdd_tts_an4_ft" in command
+    for args, message in (((str(tmp_path / "none.pt"),), "no such checkpoint"), ((str(model), "--streaming"), "drop --streaming")):
+        result = subprocess.run(["bash", "recipes/fsdd/run.sh", "--stage", "2", "--init-from", *args], cwd=tree_without_venv,
+                                env={"PATH": f"{tmp_path / 'bin'}:{SYSTEM_PATH}"}, capture_output=True, text=True, timeout=60)
+        assert result.returncode == 2 and message in result.stderr and result.stdout == ""
+
+
 def test_fsdd_extended_voices_keep_their_own_data_and_exp_dirs(tree_without_venv, tmp_path):
     # The synthesiser refuses two voice sets in one folder, so the extended set must not reuse data/fsdd.
     (command,) = training_commands(tree_without_venv, tmp_path, "fsdd", 2, "--an4-dir", "somewhere/an4", "--tts-voice-set", "extended")

@@ -2,7 +2,7 @@
 # FSDD recipe: prepare -> synthesise TTS digits -> train -> evaluate. Stages are safe to re-run.
 #   bash recipes/fsdd/run.sh [--data-dir DIR] [--stage N] [--stop-stage N] [--exp-dir DIR]
 #                            [--no-tts] [--tts-per-digit N] [--tts-voice-set basic|extended] [--an4-dir DIR]
-#                            [--seed N] [--streaming]
+#                            [--seed N] [--streaming] [--init-from CKPT]
 # DIR holds recordings/ (default: download from GitHub into download/fsdd).
 # Four training speakers are too few to generalise, so stage 1 has Debian's TTS engines
 # (espeak-ng, flite, festival: apt-get install espeak-ng flite festival festvox-kallpc16k sox)
@@ -14,12 +14,15 @@
 # --an4-dir DIR (an an4_sphere folder, see recipes/an4) also trains on AN4's training
 # sentences, 70 more real speakers with about 1,700 spoken digits among their words, low-passed
 # to FSDD's 8 kHz (train_an4.jsonl; exp dir with an _an4 suffix).
+# --init-from CKPT fine-tunes the general English model (recipes/english: exp/english/best.pt)
+# on the digits with conf/finetune_english.yaml, which repeats that model's feature and model
+# settings (a model with other settings is refused, naming them); exp dir with an _ft suffix.
 # Dev and test are always the real held-out speakers (nicolas, theo). --streaming trains the
 # unidirectional model of conf/stream.yaml (exp dir with a _stream suffix) and also scores it as a stream.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 data_dir=download/fsdd; out_dir=data/fsdd; exp_dir=; stage=0; stop_stage=3; seed=
-tts=true; tts_per_digit=150; tts_voice_set=basic; streaming=false; an4_dir=
+tts=true; tts_per_digit=150; tts_voice_set=basic; streaming=false; an4_dir=; init_from=
 . recipes/parse_options.sh
 here=recipes/fsdd
 # The synthesiser refuses to mix voice sets in one folder, so the extended set has its own.
@@ -31,10 +34,16 @@ if [ -z "$exp_dir" ]; then
   if [ -n "$an4_dir" ]; then exp_dir=${exp_dir}_an4; fi
   if [ "$tts_voice_set" != basic ]; then exp_dir=${exp_dir}_$(echo "$tts_voice_set" | cut -c1-3); fi
   if $streaming; then exp_dir=${exp_dir}_stream; fi
+  if [ -n "$init_from" ]; then exp_dir=${exp_dir}_ft; fi
 fi
 configs="--config $here/conf/train.yaml"
 if [ -n "$an4_dir" ]; then configs="$configs --config $here/conf/an4.yaml"; fi
 if $streaming; then configs="$configs --config $here/conf/stream.yaml"; fi
+if [ -n "$init_from" ]; then
+  if $streaming; then echo "run.sh: --init-from fine-tunes the English model, which streams already; drop --streaming" >&2; exit 2; fi
+  [ -f "$init_from" ] || { echo "run.sh: --init-from $init_from: no such checkpoint (train it with recipes/english/run.sh)" >&2; exit 2; }
+  configs="--config $here/conf/finetune_english.yaml --init-from $init_from"
+fi
 
 if [ "$stage" -le 0 ] && [ "$stop_stage" -ge 0 ]; then
   echo "== stage 0: prepare manifests"
@@ -61,7 +70,7 @@ if [ "$stage" -le 3 ] && [ "$stop_stage" -ge 3 ]; then
   echo "== stage 3: evaluate on the held-out test speaker (greedy, then beam search with the ten-word lexicon)"
   asr eval "$exp_dir/best.pt" "$out_dir/test.jsonl" --details "$exp_dir/eval-test-greedy.tsv"
   asr eval "$exp_dir/best.pt" "$out_dir/test.jsonl" --details "$exp_dir/eval-test.tsv" --config $here/conf/decode.yaml
-  if $streaming; then
+  if $streaming || [ -n "$init_from" ]; then
     asr eval "$exp_dir/best.pt" "$out_dir/test.jsonl" --details "$exp_dir/eval-test-stream.tsv" --config $here/conf/decode.yaml --streaming
   fi
 fi
