@@ -87,3 +87,22 @@ def test_training_and_transcription_share_the_front_end(tiny_checkpoint, wav_fil
     dataset = SpeechDataset([Utterance("u", wav_file, 1.0, "a")], model.tokenizer, model.extractor, train=False)
     samples = asr.audio.load(wav_file)[0]
     assert torch.equal(dataset[0].features, model.extractor(samples))
+
+
+def test_word_times_stop_at_the_audio_end_not_in_the_end_padding():
+    """A unidirectional model hears 300 ms of silence after the audio; a word the decoder places
+    in it is reported as ending with the audio (0.5 s here), and every hypothesis gets the same."""
+    from asr.decode.types import Hypothesis, WordAlignment
+
+    config = TINY_CONFIG.with_overrides({"model.bidirectional": False})
+    model = Transcriber(AcousticModel(20, 29, config.model), config, Tokenizer.english(), FeatureExtractor(config.features), torch.device("cpu"))
+
+    class Late:
+        def decode(self, logprobs):
+            heard = len(logprobs) * model.frame_shift
+            words = (WordAlignment("a", 0.1, 0.2, 1.0), WordAlignment("b", 0.45, heard, 1.0), WordAlignment("c", heard - 0.01, heard, 0.5))
+            return [Hypothesis("a b c", (), 0.0, 0.0, words=words)] * 2
+
+    nbest = model.transcribe_nbest(np.zeros(8000, np.float32), decoder=Late())
+    for hyp in nbest:
+        assert [(w.start, w.end) for w in hyp.words] == [(0.1, 0.2), (0.45, 0.5), (0.5, 0.5)]
