@@ -166,9 +166,9 @@ def composite(manifest: Path, count: int, gap: float) -> tuple[np.ndarray, list[
     return np.concatenate(pieces), ends, texts
 
 
-def our_latency(model_path: Path, samples: np.ndarray, ends: list[float], after_speech: float) -> dict:
+def our_latency(model_path: Path, samples: np.ndarray, ends: list[float], after_speech: float, end_padding_ms: int = StreamConfig.end_padding_ms) -> dict:
     transcriber = load_model(model_path, "cpu")
-    recognizer = Recognizer(transcriber, config=StreamConfig(silence_after_speech=after_speech))
+    recognizer = Recognizer(transcriber, config=StreamConfig(silence_after_speech=after_speech, end_padding_ms=end_padding_ms))
     chunk, stream, finals = SAMPLE_RATE * 160 // 1000, recognizer.stream(), []
     for start in range(0, len(samples), chunk):
         started = time.perf_counter()
@@ -228,9 +228,30 @@ def pocketsphinx_latency(samples: np.ndarray, ends: list[float]) -> dict:
     return {"finals": [t for t, _ in finals], "lags": lags, "rtf": spent / (len(samples) / SAMPLE_RATE)}
 
 
+def speed_tables(args: argparse.Namespace) -> list[str]:
+    """The speed part: RTF and per-chunk times of an untrained `args.arch` model, eager and int8, then the runtimes."""
+    files = speech_files(args.speech, args.seconds)
+    audio_s = sum(len(f) for f in files) / SAMPLE_RATE
+    lines = [f"Speed: {len(files)} LibriSpeech files, {audio_s:.0f} s; {args.arch} unidirectional LSTM, 80 mels, greedy.", "",
+             "| variant | chunk | RTF | per chunk median | p95 | features / model / decoder | bare stack RTF (same run) |",
+             "|---|---|---|---|---|---|---|"]  # fmt: skip
+    for quantized in (False, True):
+        transcriber = build(args.arch, quantized)
+        for chunk_ms in CHUNKS_MS:
+            r = speed(transcriber, files, chunk_ms)
+            shares = " / ".join(f"{100 * r.get(k + '_share', 0):.0f} %" for k in ("features", "model", "decoder"))
+            name = "int8 dynamic" if quantized else "eager fp32"
+            lines.append(f"| {name} | {chunk_ms} ms | {r['rtf']:.4f} | {r['median_ms']:.2f} ms | {r['p95_ms']:.2f} ms | {shares} | {bare_stack(args.arch, chunk_ms):.4f} |")
+            print(lines[-1], flush=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        lines += ["", f"Runtimes, 160 ms chunks, same {args.arch} model: the seeds' claim is that TorchScript makes RNN inference about 3x as fast.", "",
+                  "| runtime | RTF | per chunk median | p95 | model share |", "|---|---|---|---|---|", *runtimes(args.arch, files, Path(tmp))]  # fmt: skip
+    return lines
+
+
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--speech", type=Path, required=True, help="folder with LibriSpeech .flac files (speed part)")
+    p.add_argument("--speech", type=Path, help="folder with LibriSpeech .flac files (the speed part; without it, only the latency part runs)")
     p.add_argument("--seconds", type=float, default=120.0, help="audio for the speed part (default: %(default)s)")
     p.add_argument("--arch", default="4x320", help="layers x units of the speed part's LSTM (default: %(default)s)")
     p.add_argument("--model", type=Path, help="a trained streaming checkpoint (latency part)")
@@ -243,31 +264,20 @@ def main() -> int:
     torch.set_num_threads(1)
     lines = [f"Streaming on one thread (`python {' '.join(sys.argv)}`).", ""]
 
-    files = speech_files(args.speech, args.seconds)
-    audio_s = sum(len(f) for f in files) / SAMPLE_RATE
-    lines += [f"Speed: {len(files)} LibriSpeech files, {audio_s:.0f} s; {args.arch} unidirectional LSTM, 80 mels, greedy.", "",
-              "| variant | chunk | RTF | per chunk median | p95 | features / model / decoder | bare stack RTF (same run) |",
-              "|---|---|---|---|---|---|---|"]  # fmt: skip
-    for quantized in (False, True):
-        transcriber = build(args.arch, quantized)
-        for chunk_ms in CHUNKS_MS:
-            r = speed(transcriber, files, chunk_ms)
-            shares = " / ".join(f"{100 * r.get(k + '_share', 0):.0f} %" for k in ("features", "model", "decoder"))
-            name = "int8 dynamic" if quantized else "eager fp32"
-            lines.append(f"| {name} | {chunk_ms} ms | {r['rtf']:.4f} | {r['median_ms']:.2f} ms | {r['p95_ms']:.2f} ms | {shares} | {bare_stack(args.arch, chunk_ms):.4f} |")
-            print(lines[-1], flush=True)
-    with tempfile.TemporaryDirectory() as tmp:
-        lines += ["", f"Runtimes, 160 ms chunks, same {args.arch} model: the seeds' claim is that TorchScript makes RNN inference about 3x as fast.", "",
-                  "| runtime | RTF | per chunk median | p95 | model share |", "|---|---|---|---|---|", *runtimes(args.arch, files, Path(tmp))]  # fmt: skip
+    if args.speech:
+        lines += speed_tables(args)
     if args.model and args.latency_manifest:
         samples, ends, texts = composite(args.latency_manifest, args.utterances, args.gap)
         lines += ["", f"Latency: {args.utterances} utterances of `{args.latency_manifest}` with {args.gap} s gaps, model `{args.model}`, 160 ms chunks.", "",
                   "| system | finals | time to final after end of speech (per utterance) | via finish() | RTF |", "|---|---|---|---|---|"]  # fmt: skip
-        for after in (float(x) for x in args.after_speech.split(",")):
-            r = our_latency(args.model, samples, ends, after)
+        # The last row: what the end padding (300 ms of silence run through the model) adds to finish().
+        runs = [(float(x), StreamConfig.end_padding_ms) for x in args.after_speech.split(",")] + [(StreamConfig.silence_after_speech, 0)]
+        for after, padding in runs:
+            r = our_latency(args.model, samples, ends, after, padding)
             ok = "right split" if len(r["finals"]) == len(texts) else f"{len(r['finals'])} finals for {len(texts)} utterances"
             lags = ", ".join(f"{1000 * x:.0f} ms" for x in r["lags"])
-            lines.append(f"| ours, silence_after_speech {after:g} s | {ok}: {' / '.join(r['finals'])} | {lags} | {r['finish_ms']:.1f} ms | - |")
+            name = f"ours, silence_after_speech {after:g} s" + ("" if padding else ", end_padding_ms 0")
+            lines.append(f"| {name} | {ok}: {' / '.join(r['finals'])} | {lags} | {r['finish_ms']:.1f} ms | - |")
             print(lines[-1], flush=True)
         fp32, int8 = int8_wer(args.model, args.latency_manifest)
         int8_line = f"int8 dynamic quantization of `{args.model}`: greedy WER on all of `{args.latency_manifest}` {100 * fp32:.2f} % (fp32) -> {100 * int8:.2f} % (int8)."
