@@ -22,7 +22,7 @@ from torch.utils.data import Dataset
 
 from asr.audio import SAMPLE_RATE, AudioError, Pathlike, duration, load
 from asr.config import BAD_AUDIO_POLICIES, ConfigError
-from asr.features import WINDOW_SAMPLES, Cmvn, CmvnAccumulator, FeatureExtractor, SpecAugment, num_frames, speed_perturb
+from asr.features import Cmvn, CmvnAccumulator, FeatureExtractor, SpecAugment, end_padded, num_frames, speed_perturb
 from asr.text import normalize_text
 from asr.tokenizer import Tokenizer
 
@@ -302,8 +302,7 @@ class SpeechDataset(Dataset):
             samples, _ = load(utt.audio)
         except AudioError as err:
             return BadExample(utt.id, str(err))
-        if self.end_padding and samples.shape[0] >= WINDOW_SAMPLES:
-            samples = torch.cat([samples, samples.new_zeros(self.end_padding)])
+        samples = end_padded(samples, self.end_padding)
         if not self.train:
             return self._example(utt, samples)
         with torch.random.fork_rng(devices=[]):

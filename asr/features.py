@@ -201,6 +201,14 @@ class CmvnAccumulator:
         return Cmvn(mean.float(), std.float())
 
 
+def end_padded(samples: torch.Tensor, padding: int) -> torch.Tensor:
+    """(samples,) followed by `padding` zeros, if they hold at least one feature window: audio that
+    makes no frame stays silent rather than becoming a frame of padding (`StreamConfig.end_padding_ms`)."""
+    if padding <= 0 or samples.shape[0] < WINDOW_SAMPLES:
+        return samples
+    return torch.cat([samples, samples.new_zeros(padding)])
+
+
 def speed_perturb(samples: torch.Tensor, speed: float) -> torch.Tensor:
     """Play `samples` (samples,) at `speed` times the rate (Ko et al. 2015): 0.9 is slower and longer."""
     if speed == 1.0:

@@ -25,7 +25,7 @@ from asr.config import DecodeConfig, ExperimentConfig, StreamConfig
 from asr.decode.factory import build_decoder
 from asr.decode.types import Decoder, Hypothesis, words_until
 from asr.device import select_device
-from asr.features import FRAME_SHIFT, WINDOW_SAMPLES, FeatureExtractor
+from asr.features import FRAME_SHIFT, FeatureExtractor, end_padded
 from asr.model import AcousticModel
 from asr.tokenizer import Tokenizer
 
@@ -62,8 +62,8 @@ class Transcriber:
         """(samples,) at 16 kHz -> (frames', vocab) float32 natural-log posteriors; a unidirectional
         model's audio gets `stream.end_padding_ms` of silence after it, as the streaming recognizer gives it
         (`StreamConfig` says why)."""
-        if samples.shape[0] >= WINDOW_SAMPLES and not self.model.config.bidirectional:  # audio that makes no frame stays silent
-            samples = torch.cat([samples, samples.new_zeros(end_padding_samples(self.config.stream))])
+        if not self.model.config.bidirectional:
+            samples = end_padded(samples, end_padding_samples(self.config.stream))
         feats = self.extractor(samples.to(self.device))
         if feats.shape[0] == 0:  # shorter than one window: nothing was heard, so nothing is decoded
             return np.zeros((0, self.tokenizer.size), np.float32)
