@@ -22,7 +22,7 @@ import torchaudio
 import torchaudio.functional as AF
 
 from asr.audio import SAMPLE_RATE
-from asr.config import FeatureConfig
+from asr.config import FeatureConfig, StreamConfig
 
 WINDOW_MS = 25
 HOP_MS = 10
@@ -199,6 +199,11 @@ class CmvnAccumulator:
         mean = self.total / self.count
         std = (self.total_sq / self.count - mean * mean).clamp_min(0).sqrt().clamp_min(CMVN_MIN_STD)
         return Cmvn(mean.float(), std.float())
+
+
+def end_padding_samples(config: StreamConfig) -> int:
+    """The 16 kHz samples of silence a unidirectional model's audio ends with (`StreamConfig.end_padding_ms`)."""
+    return config.end_padding_ms * SAMPLE_RATE // 1000
 
 
 def end_padded(samples: torch.Tensor, padding: int) -> torch.Tensor:

@@ -24,10 +24,10 @@ import torch
 from asr.audio import SAMPLE_RATE, AudioError, ResampleState, StreamResampler
 from asr.config import StreamConfig
 from asr.decode.types import Decoder, WordAlignment, words_until
-from asr.features import WINDOW_SAMPLES, FeatureState
+from asr.features import WINDOW_SAMPLES, FeatureState, end_padding_samples
 from asr.model import ChunkedStreaming, StreamState
 from asr.tokenizer import BLANK
-from asr.transcribe import Transcriber, end_padding_samples
+from asr.transcribe import Transcriber
 
 
 class StreamError(ValueError):
@@ -141,7 +141,7 @@ class Recognizer:
         if state.resample is not None:
             events += self._audio(self._resampler(state.rate).flush(state.resample), state)
         state.audio_end = state.samples / SAMPLE_RATE
-        if state.samples >= WINDOW_SAMPLES and self.config.end_padding_ms:
+        if state.samples >= WINDOW_SAMPLES and self.config.end_padding_ms:  # the rule of features.end_padded
             events += self._audio(torch.zeros(end_padding_samples(self.config)), state)
         events += self._logprobs(self._softmax(self.model.flush(state.model)), state)
         events += self._end_segment(state, state.frames)

@@ -27,13 +27,12 @@ from asr.data import (
     drop_untrainable,
 )  # fmt: skip
 from asr.errors import TrainingError
-from asr.features import FeatureExtractor
+from asr.features import FeatureExtractor, end_padding_samples
 from asr.model import AcousticModel
 from asr.resume import load_init_state, load_init_weights, load_resume_state, random_state, set_random_state
 from asr.sampler import DurationBatchSampler
 from asr.scoring import error_rates
 from asr.tokenizer import BLANK, Tokenizer
-from asr.transcribe import end_padding_samples
 
 log = logging.getLogger("asr.train")
 PROGRESS_EVERY = 30.0  # seconds between progress lines when there is no terminal for a bar

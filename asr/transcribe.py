@@ -21,11 +21,11 @@ import torch
 
 from asr.audio import SAMPLE_RATE, Pathlike, load, to_mono_16k
 from asr.checkpoint import load_checkpoint, restore_model
-from asr.config import DecodeConfig, ExperimentConfig, StreamConfig
+from asr.config import DecodeConfig, ExperimentConfig
 from asr.decode.factory import build_decoder
 from asr.decode.types import Decoder, Hypothesis, words_until
 from asr.device import select_device
-from asr.features import FRAME_SHIFT, FeatureExtractor, end_padded
+from asr.features import FRAME_SHIFT, FeatureExtractor, end_padded, end_padding_samples
 from asr.model import AcousticModel
 from asr.tokenizer import Tokenizer
 
@@ -108,11 +108,6 @@ class Transcriber:
             return load(audio)[0]
         array = audio.cpu().numpy() if isinstance(audio, torch.Tensor) else np.asarray(audio)
         return to_mono_16k(array.astype(np.float32, copy=False), sample_rate)
-
-
-def end_padding_samples(config: StreamConfig) -> int:
-    """The 16 kHz samples of silence a unidirectional model's audio ends with (`StreamConfig.end_padding_ms`)."""
-    return config.end_padding_ms * SAMPLE_RATE // 1000
 
 
 def load_model(path: Pathlike, device: str | torch.device | None = None) -> Transcriber:
