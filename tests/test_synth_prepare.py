@@ -293,6 +293,37 @@ def test_rms_in_training_moves_one_flite_voice_and_keeps_test(prepare):
     assert train_flite.count(rms) > len(train_flite) / 8 and set(train_flite) == {rms, *prepare.split_voices("train")["flite"]}
 
 
+def test_f0_range_sets_the_pitch_of_training_engine_voices_only(prepare, tmp_path):
+    base = prepare.PrepareOptions(voice_set="basic", rms_in_training=True)
+    options = prepare.PrepareOptions(voice_set="basic", rms_in_training=True, f0_range=(90, 240))
+    before, after = prepare.plan_corpus(base), prepare.plan_corpus(options)
+    # Everything but the pitch targets is planned as without the option; dev and test not at all.
+    assert [u for u in after if u.split != "train"] == [u for u in before if u.split != "train"]
+    assert [(u.id, u.voice, u.tempo, u.pitch) for u in after] == [(u.id, u.voice, u.tempo, u.pitch) for u in before]
+    assert {u.f0 for u in before} == {0}
+    targeted = [u for u in after if u.f0]
+    assert {(u.voice.engine, u.voice.name) for u in targeted} == prepare.F0_TARGET_VOICES
+    assert all(u.split == "train" for u in targeted)
+    assert min(u.f0 for u in targeted) < 110 and max(u.f0 for u in targeted) > 220
+    assert all(90 <= u.f0 <= 240 for u in targeted)
+    # rms's pitch comes with its units: it keeps its own.
+    assert not any(u.f0 for u in after if u.voice.name == "rms")
+
+    high = next(u for u in targeted if u.voice.engine == "flite")
+    assert f"int_f0_target_mean={high.f0}" in prepare.flite_command(high, Path("a.wav"))
+    assert not any("int_f0" in arg for arg in prepare.flite_command(before[after.index(high)], Path("a.wav")))
+    festival = next(u for u in targeted if u.voice.engine == "festival")
+    assert f"(target_f0_mean {festival.f0})" in prepare.festival_script([festival], [Path("a.wav")])
+
+    # The option is recorded, and a rerun with the same range finds the same settings.
+    settings = prepare.corpus_settings(options)
+    assert settings["f0_range"] == [90, 240]
+    assert prepare.corpus_settings(prepare.PrepareOptions(voice_set="basic", rms_in_training=True, f0_range=(90, 240))) == settings
+    for bad in ((240, 90), (10, 200), (100, 900)):
+        with pytest.raises(ValueError, match="--f0-range"):
+            prepare.PrepareOptions(f0_range=bad)
+
+
 def test_cli_rejects_a_missing_sentences_file(tmp_path):
     command = [sys.executable, str(RECIPE / "prepare.py"), "--out-dir", str(tmp_path / "out")]
     command += ["--sentences-file", str(tmp_path / "absent.txt")]
@@ -346,6 +377,35 @@ def test_pitch_shift_raises_the_voice_and_keeps_the_tempo(prepare, tmp_path):
     assert abs(after - before) < 0.1 * before
     # 700 cents multiplies every frequency by 1.5: the spectrum's centre of mass moves up with it.
     assert _spectral_centroid(tmp_path / up.audio) > 1.25 * _spectral_centroid(tmp_path / plain.audio)
+
+
+def _median_f0(path: Path) -> float:
+    """Median pitch in Hz of the voiced 40-ms frames (autocorrelation peak between 60 and 400 Hz)."""
+    import numpy as np
+
+    audio, rate = soundfile.read(str(path))
+    frame, hop = int(0.04 * rate), int(0.01 * rate)
+    shortest, longest = rate // 400, rate // 60
+    pitches = []
+    for start in range(0, len(audio) - frame, hop):
+        x = audio[start : start + frame] - audio[start : start + frame].mean()
+        correlation = np.correlate(x, x, "full")[frame - 1 :]
+        lag = shortest + int(np.argmax(correlation[shortest:longest]))
+        if correlation[0] > 0 and correlation[lag] > 0.5 * correlation[0]:
+            pitches.append(rate / lag)
+    return float(np.median(pitches))
+
+
+@needs_engines
+@pytest.mark.parametrize("voice", [("flite", "kal16"), ("festival", "kal_diphone")])
+def test_f0_target_raises_a_male_voice_to_a_womans_pitch(prepare, tmp_path, voice):
+    text = "the quick brown fox jumps over the lazy dog near the river bank"
+    plain = prepare.Utterance("plain", text, "train", prepare.Voice(*voice), 1.0, 50)
+    high = prepare.Utterance("high", text, "train", prepare.Voice(*voice), 1.0, 50, f0=220)
+    (tmp_path / "wav").mkdir()
+    prepare.synthesise_batch([plain, high], tmp_path)
+    assert _median_f0(tmp_path / plain.audio) < 130  # kal: about 90 Hz, kal_diphone about 105
+    assert 180 < _median_f0(tmp_path / high.audio) < 260
 
 
 @needs_engines

@@ -9,6 +9,7 @@ in train.
     python recipes/synth/prepare.py --out-dir data/synth [--num-sentences N] [--jobs J]
         [--sentences-file FILE] [--sample-rate HZ] [--num-dev N] [--num-test N]
         [--extra-train N] [--voice-set extended|basic] [--pitch-shift CENTS]
+        [--rms-in-training] [--f0-range LOW HIGH]
 
 `--sentences-file` (one normalised sentence a line, repeats allowed) with
 `--num-dev 0 --num-test 0` reads every line with a training voice: augmentation
@@ -60,6 +61,13 @@ ESPEAK_PITCH_RANGE = (30, 70)  # espeak-ng -p, 0..99, default 50
 # --pitch-shift: sox's `pitch` raises or lowers a training utterance by up to this many cents
 # (100 a semitone), voice and formants together (no change of tempo), so that a handful of
 # male flite and festival voices also sound like higher and lower speakers.
+# --f0-range: the flite and festival training voices whose intonation follows a target (all
+# but flite's rms, whose units carry their own pitch) read each training utterance around a
+# random mean pitch in this range, with the formants of their speaker: the male voices of these
+# engines also speak at a woman's pitch (the test voice slt's is about 170 Hz, kal's 90 Hz).
+F0_TARGET_VOICES = {("flite", "kal"), ("flite", "kal16"), ("flite", "awb"), ("festival", "kal_diphone")}
+F0_STDDEV_SHARE = 0.2  # pitch movement around the mean, as a share of it (kal_diphone: 14 Hz of 105)
+MIN_F0, MAX_F0 = 50, 400  # Hz
 
 # Leading and trailing silence below this level is cut, then PAD_SECONDS put back
 # at each end, so every utterance starts and ends the same way whatever the engine.
@@ -86,7 +94,7 @@ SETTINGS_FILE = "prepare.json"
 # prepare.json files written before these options existed mean their defaults.
 SETTINGS_ADDED_LATER = {
     "sentences_file": None, "sample_rate": SAMPLE_RATE, "voice_set": "basic", "extra_train": 0, "pitch_shift": 0,
-    "rms_in_training": False,
+    "rms_in_training": False, "f0_range": None,
 }
 
 
@@ -191,6 +199,9 @@ class PrepareOptions:
     # flite's rms (a US male of flite's statistical-parametric family, like the test voice slt)
     # reads training sentences instead of dev ones: its dev sentences go to the dev espeak-ng voices.
     rms_in_training: bool = False
+    # (low, high) Hz: F0_TARGET_VOICES read each training utterance around a random mean pitch
+    # in this range (dev and test never). None: each engine's own.
+    f0_range: tuple[int, int] | None = None
 
     def __post_init__(self) -> None:
         if self.voice_set not in VOICE_SETS:
@@ -199,6 +210,10 @@ class PrepareOptions:
             raise ValueError("--num-dev, --num-test, --extra-train and --pitch-shift cannot be negative")
         if self.pitch_shift > MAX_PITCH_SHIFT:
             raise ValueError(f"--pitch-shift {self.pitch_shift} is above {MAX_PITCH_SHIFT} cents (an octave)")
+        if self.f0_range is not None:
+            low, high = self.f0_range
+            if not MIN_F0 <= low <= high <= MAX_F0:
+                raise ValueError(f"--f0-range {low} {high} must be two pitches in Hz, {MIN_F0} <= low <= high <= {MAX_F0}")
         if self.extra_train and self.sentences_file is not None:
             raise ValueError("--extra-train adds built-in sentences: with --sentences-file, put more lines in the file")
         if self.sample_rate < MIN_SAMPLE_RATE:
@@ -219,6 +234,7 @@ class Utterance:
     tempo: float  # 1.0 is the engine's normal speaking rate
     pitch: int  # espeak-ng -p; the other engines keep their own
     shift_cents: int = 0  # sox `pitch` after synthesis (--pitch-shift); 0 for dev and test
+    f0: int = 0  # Hz, the engine's mean pitch target (--f0-range); 0: the voice's own
 
     @property
     def audio(self) -> str:
@@ -282,6 +298,8 @@ def plan_corpus(options: PrepareOptions) -> list[Utterance]:
     # And the voices rms_in_training moves.
     rms_rng = random.Random(f"{options.seed}-rms")
     rms = Voice("flite", "rms")
+    # And the pitch targets.
+    f0_rng = random.Random(f"{options.seed}-f0")
     for i, text in enumerate(sentences):
         if i >= options.num_sentences:
             rng, variant_rng = extra_rng, extra_rng
@@ -304,9 +322,17 @@ def plan_corpus(options: PrepareOptions) -> list[Utterance]:
                 tempo=round(rng.uniform(*TEMPO_RANGE), 3),
                 pitch=rng.randint(*ESPEAK_PITCH_RANGE),
                 shift_cents=shift_rng.randint(-options.pitch_shift, options.pitch_shift) if split == "train" else 0,
+                f0=_f0_target(voice, split, options.f0_range, f0_rng),
             )
         )
     return plan
+
+
+def _f0_target(voice: Voice, split: str, f0_range: tuple[int, int] | None, rng: random.Random) -> int:
+    """A training utterance's mean pitch target in Hz for a voice that follows one; otherwise 0."""
+    if f0_range is None or split != "train" or (voice.engine, voice.name) not in F0_TARGET_VOICES:
+        return 0
+    return rng.randint(*f0_range)
 
 
 # ---------------------------------------------------------------- engine check
@@ -371,8 +397,11 @@ def espeak_command(utt: Utterance, wav: Path) -> list[str]:
 
 
 def flite_command(utt: Utterance, wav: Path) -> list[str]:
-    stretch = f"duration_stretch={1 / utt.tempo:.3f}"
-    return ["flite", "-voice", utt.voice.name, "--setf", stretch, "-t", utt.text, "-o", str(wav)]
+    settings = [f"duration_stretch={1 / utt.tempo:.3f}"]
+    if utt.f0:
+        settings += [f"int_f0_target_mean={utt.f0}", f"int_f0_target_stddev={round(utt.f0 * F0_STDDEV_SHARE)}"]
+    options = [arg for setting in settings for arg in ("--setf", setting)]
+    return ["flite", "-voice", utt.voice.name, *options, "-t", utt.text, "-o", str(wav)]
 
 
 def _scheme_string(text: str) -> str:
@@ -386,6 +415,15 @@ def festival_script(utts: Sequence[Utterance], wavs: Sequence[Path]) -> str:
         lines += [
             f"(voice_{utt.voice.name})",
             f"(Parameter.set 'Duration_Stretch {1 / utt.tempo:.3f})",
+        ]
+        if utt.f0:
+            # The voice's own call above set int_lr_params; this replaces its target for this
+            # utterance only (the next utterance calls its voice again).
+            lines.append(
+                f"(set! int_lr_params (append '((target_f0_mean {utt.f0}) "
+                f"(target_f0_std {round(utt.f0 * F0_STDDEV_SHARE)})) int_lr_params))"
+            )
+        lines += [
             f"(utt.save.wave (utt.synth (Utterance Text {_scheme_string(utt.text)})) "
             f"{_scheme_string(str(wav))} 'riff)",
         ]
@@ -514,7 +552,8 @@ def corpus_settings(options: PrepareOptions) -> dict:
     if options.sentences_file is not None:
         digest = hashlib.sha256(Path(options.sentences_file).read_bytes()).hexdigest()
         settings["sentences_sha256"] = digest
-    return settings
+    # As prepare.json holds them (tuples come back as lists), so a rerun compares like with like.
+    return json.loads(json.dumps(settings))
 
 
 def prepare(corpus_dir: Path, options: PrepareOptions, jobs: int) -> list[SplitSummary] | None:
@@ -621,6 +660,16 @@ def main(argv: Sequence[str] | None = None) -> None:
         "(sox pitch; 100 cents a semitone; dev and test untouched; default: %(default)s, off)",
     )
     parser.add_argument(
+        "--f0-range",
+        type=int,
+        nargs=2,
+        metavar=("LOW", "HIGH"),
+        default=defaults.f0_range,
+        help="flite kal, kal16, awb and festival kal_diphone read each training utterance around a random "
+        "mean pitch in [LOW, HIGH] Hz, so that these male voices also speak at a woman's pitch "
+        "(dev and test untouched; default: each voice's own)",
+    )
+    parser.add_argument(
         "--jobs",
         type=int,
         default=default_jobs(),
@@ -644,6 +693,7 @@ def main(argv: Sequence[str] | None = None) -> None:
             extra_train=args.extra_train,
             pitch_shift=args.pitch_shift,
             rms_in_training=args.rms_in_training,
+            f0_range=None if args.f0_range is None else tuple(args.f0_range),
         )
         prepare(args.out_dir, options, max(args.jobs, 1))
     except (OSError, ValueError, MissingEngineError, SettingsMismatchError) as error:
