@@ -105,6 +105,38 @@ def test_ljspeech_pretrains_on_other_corpora_then_fine_tunes_from_it(tree_withou
     assert both.returncode == 2 and "choose one" in both.stderr and both.stdout == ""
 
 
+def test_ljspeech_fine_tunes_the_english_model_with_its_settings(tree_without_venv, tmp_path):
+    model = tmp_path / "english.pt"
+    model.write_bytes(b"")
+    (command,) = training_commands(tree_without_venv, tmp_path, "ljspeech", 2, "--init-from", str(model))
+    assert f"--config recipes/ljspeech/conf/finetune_english.yaml --init-from {model}" in command
+    assert "--train data/ljspeech/train.jsonl" in command and command.endswith("--exp-dir exp/ljspeech_ft")
+    for args, message in (((str(tmp_path / "none.pt"),), "no such checkpoint"), ((str(model), "--tts"), "drop --tts")):
+        result = subprocess.run(["bash", "recipes/ljspeech/run.sh", "--stage", "2", "--init-from", *args], cwd=tree_without_venv,
+                                env={"PATH": f"{tmp_path / 'bin'}:{SYSTEM_PATH}"}, capture_output=True, text=True, timeout=60)
+        assert result.returncode == 2 and message in result.stderr and result.stdout == ""
+
+
+@pytest.mark.parametrize("recipe, configs", [
+    ("ljspeech", ("train.yaml", "finetune_english.yaml")),
+    ("librispeech", ("train.yaml", "finetune_english.yaml")),
+    ("fsdd", ("finetune_english.yaml",)),
+])
+def test_fine_tuning_configs_keep_the_english_models_settings(recipe, configs):
+    """--init-from refuses weights whose feature or model settings differ: the recipes' configs must match."""
+    from asr.config import load_config
+    from asr.resume import FEATURE_SETTINGS
+
+    english = load_config(ROOT / "recipes/english/conf/train.yaml")
+    config = None
+    for name in configs:
+        config = load_config(ROOT / "recipes" / recipe / "conf" / name, config)
+    assert config.model == english.model
+    for key in FEATURE_SETTINGS:
+        name = key.removeprefix("features.")
+        assert getattr(config.features, name) == getattr(english.features, name), key
+
+
 def test_librispeech_pretrains_on_tts_then_fine_tunes_from_it(tree_without_venv, tmp_path):
     pretrain, finetune = training_commands(tree_without_venv, tmp_path, "librispeech", 1, "--tts", "--seed", "2")
     assert "conf/pretrain.yaml" in pretrain and "--train data/librispeech/tts/train.jsonl" in pretrain
@@ -121,6 +153,18 @@ def test_librispeech_pretrains_on_other_corpora_then_fine_tunes_from_it(tree_wit
     assert "--dev data/librispeech/dev.jsonl" in pretrain and "--exp-dir exp/librispeech_real_pretrain" in pretrain
     assert "conf/finetune_real.yaml" in finetune and "--init-from exp/librispeech_real_pretrain/best.pt" in finetune
     assert "--train data/librispeech/train.jsonl" in finetune and "--exp-dir exp/librispeech_real" in finetune
+
+
+def test_librispeech_fine_tunes_the_english_model_with_its_settings(tree_without_venv, tmp_path):
+    model = tmp_path / "english.pt"
+    model.write_bytes(b"")
+    (command,) = training_commands(tree_without_venv, tmp_path, "librispeech", 1, "--init-from", str(model))
+    assert f"--config recipes/librispeech/conf/train.yaml --config recipes/librispeech/conf/finetune_english.yaml --init-from {model}" in command
+    assert "--train data/librispeech/train.jsonl" in command and command.endswith("--exp-dir exp/librispeech_ft")
+    for args, message in (((str(tmp_path / "none.pt"),), "no such checkpoint"), ((str(model), "--full"), "drop --tts")):
+        result = subprocess.run(["bash", "recipes/librispeech/run.sh", "--stage", "1", "--init-from", *args], cwd=tree_without_venv,
+                                env={"PATH": f"{tmp_path / 'bin'}:{SYSTEM_PATH}"}, capture_output=True, text=True, timeout=60)
+        assert result.returncode == 2 and message in result.stderr and result.stdout == ""
 
 
 def test_librispeech_full_trains_the_chosen_size_on_the_standard_split(tree_without_venv, tmp_path):

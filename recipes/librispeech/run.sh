@@ -4,7 +4,7 @@
 #   bash recipes/librispeech/run.sh [--data-dir DIR] [--download] [--stage N] [--stop-stage N]
 #                                   [--exp-dir DIR] [--seed N] [--extra-text FILE]
 #                                   [--full] [--size eesen|large] [--tts]
-#                                   [--an4-dir DIR] [--ljspeech-dir DIR]
+#                                   [--an4-dir DIR] [--ljspeech-dir DIR] [--init-from CKPT]
 # DIR holds LibriSpeech/. Default: the train-clean-5 subset split by speaker (test 1970 and
 # 2136, dev 4640), conf/train.yaml. --full: the standard split (train on train-clean-100,
 # train-clean-360 and train-other-500, select on dev-clean, score test-clean and test-other)
@@ -18,10 +18,14 @@
 # (conf/pretrain_real.yaml; their own recipes' splits, so no LJ Speech test clip is heard) and
 # fine-tune on the LibriSpeech recordings from it (conf/finetune_real.yaml); exp dir
 # exp/librispeech_real. Not with --tts.
+# --init-from CKPT fine-tunes the general English model (recipes/english: exp/english/best.pt,
+# trained on these training speakers among others, never on the dev or test ones) on the
+# LibriSpeech recordings (conf/finetune_english.yaml: the English model's streaming shape);
+# exp dir exp/librispeech_ft. Not with --tts, --an4-dir/--ljspeech-dir or --full.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 data_dir=download/librispeech; out_dir=; exp_dir=; stage=0; stop_stage=3; seed=; download=false
-full=false; size=eesen; extra_text=; tts=false; an4_dir=; ljspeech_dir=
+full=false; size=eesen; extra_text=; tts=false; an4_dir=; ljspeech_dir=; init_from=
 . recipes/parse_options.sh
 . recipes/pool_speakers.sh
 here=recipes/librispeech
@@ -29,7 +33,11 @@ configs="--config $here/conf/train.yaml"
 real=$([ -n "$an4_dir$ljspeech_dir" ] && echo true || echo false)
 if $real && $tts; then echo "$0: --tts pre-trains on TTS speech, --an4-dir/--ljspeech-dir on real speech: choose one" >&2; exit 2; fi
 get=$($download && echo --download || true)
-if $real; then suffix=_real; elif $tts; then suffix=_tts; else suffix=; fi
+if [ -n "$init_from" ]; then
+  if $real || $tts || $full; then echo "$0: --init-from fine-tunes the English model on the Mini LibriSpeech speakers: drop --tts, --an4-dir/--ljspeech-dir and --full" >&2; exit 2; fi
+  [ -f "$init_from" ] || { echo "$0: --init-from $init_from: no such checkpoint (train it with recipes/english/run.sh)" >&2; exit 2; }
+fi
+if [ -n "$init_from" ]; then suffix=_ft; elif $real; then suffix=_real; elif $tts; then suffix=_tts; else suffix=; fi
 if $full; then
   split="--train train-clean-100,train-clean-360,train-other-500 --dev dev-clean --test test-clean,test-other --test-speakers= --dev-speakers="
   configs="$configs --config $here/conf/$size.yaml"
@@ -59,7 +67,10 @@ if [ "$stage" -le 0 ] && [ "$stop_stage" -ge 0 ]; then
   fi
 fi
 if [ "$stage" -le 1 ] && [ "$stop_stage" -ge 1 ]; then
-  if $real; then
+  if [ -n "$init_from" ]; then
+    echo "== stage 1: fine-tune $init_from on the recordings"
+    train "$exp_dir" "$out_dir/train.jsonl" --config $here/conf/finetune_english.yaml --init-from "$init_from"
+  elif $real; then
     echo "== stage 1: pre-train on the pooled real speech, then fine-tune on the LibriSpeech recordings"
     train "${exp_dir}_pretrain" "$out_dir/pretrain_real/train.jsonl" --config $here/conf/pretrain_real.yaml
     train "$exp_dir" "$out_dir/train.jsonl" --config $here/conf/finetune_real.yaml --init-from "${exp_dir}_pretrain/best.pt"

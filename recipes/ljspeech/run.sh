@@ -4,7 +4,7 @@
 # Stages are safe to re-run.
 #   bash recipes/ljspeech/run.sh [--data-dir DIR] [--download] [--stage N] [--stop-stage N]
 #                                [--exp-dir DIR] [--seed N] [--tts]
-#                                [--an4-dir DIR] [--librispeech-dir DIR]
+#                                [--an4-dir DIR] [--librispeech-dir DIR] [--init-from CKPT]
 # DIR is the LJSpeech-1.1 folder (metadata.csv, wavs/); --download fetches it first (2.6 GB).
 # --tts has Debian's TTS engines read 3,000 text-only lines (stage 1), pre-trains on that
 # (conf/pretrain.yaml) and fine-tunes on the recordings from it (conf/finetune.yaml); exp dir
@@ -13,19 +13,28 @@
 # training speakers of those corpora plus LJ Speech's training clips (conf/pretrain_real.yaml;
 # their own recipes' splits, so no LibriSpeech test speaker is heard) and fine-tune on the
 # recordings from it (conf/finetune_real.yaml); exp dir exp/ljspeech_real. Not with --tts.
+# --init-from CKPT fine-tunes the general English model (recipes/english: exp/english/best.pt,
+# trained on LJ Speech's training clips among others, never its dev or test ones) on the
+# recordings (conf/finetune_english.yaml: the English model's streaming shape); exp dir
+# exp/ljspeech_ft. Not with --tts or --an4-dir/--librispeech-dir.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 data_dir=download/LJSpeech-1.1; out_dir=data/ljspeech; exp_dir=; stage=0; stop_stage=4; seed=; download=false; tts=false
-an4_dir=; librispeech_dir=
+an4_dir=; librispeech_dir=; init_from=
 . recipes/parse_options.sh
 . recipes/pool_speakers.sh
 here=recipes/ljspeech
 real=$([ -n "$an4_dir$librispeech_dir" ] && echo true || echo false)
 if [ -z "$exp_dir" ]; then
-  if $real; then exp_dir=exp/ljspeech_real; elif $tts; then exp_dir=exp/ljspeech_tts; else exp_dir=exp/ljspeech; fi
+  if [ -n "$init_from" ]; then exp_dir=exp/ljspeech_ft
+  elif $real; then exp_dir=exp/ljspeech_real; elif $tts; then exp_dir=exp/ljspeech_tts; else exp_dir=exp/ljspeech; fi
 fi
 get=$($download && echo --download || true)
 if $real && $tts; then echo "$0: --tts pre-trains on TTS speech, --an4-dir/--librispeech-dir on real speech: choose one" >&2; exit 2; fi
+if [ -n "$init_from" ]; then
+  if $real || $tts; then echo "$0: --init-from starts from a trained model: drop --tts and --an4-dir/--librispeech-dir" >&2; exit 2; fi
+  [ -f "$init_from" ] || { echo "$0: --init-from $init_from: no such checkpoint (train it with recipes/english/run.sh)" >&2; exit 2; }
+fi
 
 train() {  # train EXP_DIR TRAIN_MANIFEST CONFIG... : resumes when EXP_DIR has a checkpoint
   local exp=$1 manifest=$2; shift 2
@@ -48,7 +57,10 @@ if [ "$stage" -le 1 ] && [ "$stop_stage" -ge 1 ] && $real; then
   pool_speakers "$out_dir" ljspeech "$out_dir" an4 "$an4_dir" librispeech "$librispeech_dir"
 fi
 if [ "$stage" -le 2 ] && [ "$stop_stage" -ge 2 ]; then
-  if $real; then
+  if [ -n "$init_from" ]; then
+    echo "== stage 2: fine-tune $init_from on the recordings"
+    train "$exp_dir" "$out_dir/train.jsonl" --config $here/conf/finetune_english.yaml --init-from "$init_from"
+  elif $real; then
     echo "== stage 2: pre-train on the pooled real speech, then fine-tune on the LJ Speech recordings"
     train "${exp_dir}_pretrain" "$out_dir/pretrain_real/train.jsonl" --config $here/conf/pretrain_real.yaml
     train "$exp_dir" "$out_dir/train.jsonl" --config $here/conf/finetune_real.yaml --init-from "${exp_dir}_pretrain/best.pt"
