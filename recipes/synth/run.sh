@@ -27,7 +27,7 @@ if [ "$stage" -le 1 ] && [ "$stop_stage" -ge 1 ]; then
   asr train $configs --train "$out_dir/train.jsonl" --dev "$out_dir/dev.jsonl" --exp-dir "$exp_dir" $resume ${seed:+--seed "$seed"}
 fi
 if [ "$stage" -le 2 ] && [ "$stop_stage" -ge 2 ]; then
-  echo "== stage 2: evaluate on the test voices: greedy, then beam search with a word 3-gram of the training text"
+  echo "== stage 2: evaluate on the test voices: greedy, then beam search with a word 3-gram of the training text, then with its lexicon too"
   asr eval "$exp_dir/best.pt" "$out_dir/test.jsonl" --details "$exp_dir/eval-test-greedy.tsv"
   $python -c "import json,sys; [print(json.loads(l)['text']) for l in open(sys.argv[1])]" "$out_dir/train.jsonl" > "$exp_dir/lm-text.txt"
   asr lm build "$exp_dir/lm-text.txt" --order 3 -o "$exp_dir/lm.arpa"
@@ -35,6 +35,11 @@ if [ "$stage" -le 2 ] && [ "$stop_stage" -ge 2 ]; then
   asr tune-lm "$exp_dir/best.pt" "$out_dir/dev.jsonl" --config $here/conf/decode.yaml --lm "$exp_dir/lm.arpa" \
     -o "$exp_dir/decode-lm.yaml" | tee "$exp_dir/tune-lm.txt"
   asr eval "$exp_dir/best.pt" "$out_dir/test.jsonl" --details "$exp_dir/eval-test-lm.tsv" --config "$exp_dir/decode-lm.yaml"
+  echo "== stage 2: the same with the lexicon of the training words (the search may output no other word)"
+  tr ' ' '\n' < "$exp_dir/lm-text.txt" | sed '/^$/d' | sort -u > "$exp_dir/lexicon.txt"
+  asr tune-lm "$exp_dir/best.pt" "$out_dir/dev.jsonl" --config $here/conf/decode.yaml --lm "$exp_dir/lm.arpa" \
+    --lexicon "$exp_dir/lexicon.txt" -o "$exp_dir/decode-lm-lexicon.yaml" | tee "$exp_dir/tune-lm-lexicon.txt"
+  asr eval "$exp_dir/best.pt" "$out_dir/test.jsonl" --details "$exp_dir/eval-test-lm-lexicon.tsv" --config "$exp_dir/decode-lm-lexicon.yaml"
 fi
 if [ "$stage" -le 3 ] && [ "$stop_stage" -ge 3 ]; then
   sample=$($python -c "import json,sys; r=json.loads(open(sys.argv[1]).readline()); print(r['audio'], '|', r['text'], '|', r['speaker'])" "$out_dir/test.jsonl")
