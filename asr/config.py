@@ -51,10 +51,17 @@ class FeatureConfig:
     # Quiet recordings lose more of their bands to the log floor, so training at varied
     # levels teaches the model what that looks like.
     gain_db: tuple[float, ...] = setting((0.0, 0.0), "random gain in dB [low, high] before the features; [0, 0] = off")
+    vtlp: tuple[float, ...] = setting(
+        (1.0, 1.0),
+        "vocal tract length perturbation (Jaitly & Hinton 2013): each training utterance's frequencies scaled by a random "
+        "factor in [low, high] (above 1: formants up, a man's voice towards a woman's; tempo and pitch kept); [1, 1] = off",
+    )
 
     def __post_init__(self) -> None:
         if len(self.gain_db) != 2 or self.gain_db[0] > self.gain_db[1]:
             raise ConfigError(f"features.gain_db must be [low, high] with low <= high, got {list(self.gain_db)}")
+        if len(self.vtlp) != 2 or not 0.5 <= self.vtlp[0] <= self.vtlp[1] <= 2.0:
+            raise ConfigError(f"features.vtlp must be [low, high] with 0.5 <= low <= high <= 2, got {list(self.vtlp)}")
         if self.utterance_cmn and self.running_cmn:
             raise ConfigError("features.utterance_cmn and features.running_cmn exclude each other: pick one")
         if self.running_cmn_prior_seconds < 0:

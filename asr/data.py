@@ -316,8 +316,11 @@ class SpeechDataset(Dataset):
         low, high = self.config.gain_db
         if self.train and high > low:
             samples = samples * 10 ** ((low + (high - low) * float(torch.rand(()))) / 20)
+        warp, (low, high) = 1.0, self.config.vtlp
+        if self.train and (low, high) != (1.0, 1.0):  # drawn only when on, so runs without it keep their augmentation
+            warp = low + (high - low) * float(torch.rand(()))
         with torch.no_grad():
-            features = self.extractor(samples)
+            features = self.extractor(samples, warp)
             if self.specaugment is not None:
                 features = self.specaugment(features)
         return Example(utt.id, features, torch.tensor(self.tokenizer.encode(utt.text), dtype=torch.long))

@@ -1,5 +1,6 @@
 """The feature front end: log-mel filterbank, global CMVN, optional mean removal; SpecAugment
-(Park et al. 2019) and speed perturbation (Ko et al. 2015) for training.
+(Park et al. 2019), speed perturbation (Ko et al. 2015) and vocal tract length perturbation
+(Jaitly & Hinton 2013) for training.
 
 `FeatureExtractor` is the one front end: training, transcription and streaming all call
 it. Its offline call takes a whole utterance; its chunk call (`init_state`, `accept`,
@@ -15,6 +16,7 @@ of each chunk for the next) equal the offline features exactly.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import torch
@@ -34,6 +36,38 @@ FRAME_SHIFT = HOP_MS / 1000  # seconds between feature frames
 # then give a constant instead of noise that CMVN would blow up to unit variance.
 LOG_FLOOR = 1e-6
 CMVN_MIN_STD = 0.1  # a (nearly) constant bin is centred, not amplified
+# Vocal tract length perturbation scales frequencies below this knee and maps the rest
+# linearly onto the band above, so the warped band still ends at the Nyquist frequency
+# (Jaitly & Hinton 2013's F_hi; formants lie below it).
+VTLP_KNEE_HZ = 4800.0
+
+
+def vtlp_frequencies(freqs: torch.Tensor, warp: float) -> torch.Tensor:
+    """Where the content at `freqs` (Hz, any shape) lands when the vocal tract is shortened by
+    `warp` (Jaitly & Hinton 2013): `warp` times higher below the knee, then a straight line to
+    the Nyquist frequency. Above 1 formants move up (a man's voice towards a woman's)."""
+    nyquist = SAMPLE_RATE / 2
+    knee_out = VTLP_KNEE_HZ * min(warp, 1.0)
+    knee_in = knee_out / warp
+    upper = nyquist - (nyquist - knee_out) / (nyquist - knee_in) * (nyquist - freqs)
+    return torch.where(freqs <= knee_in, freqs * warp, upper)
+
+
+def mel_filterbank(n_freqs: int, n_mels: int, warp: float = 1.0) -> torch.Tensor:
+    """(n_freqs, n_mels) triangular HTK-mel filters over 0 to 8 kHz, as torchaudio's
+    `melscale_fbanks`, read through `vtlp_frequencies(., warp)`: the power a bin holds counts
+    towards the filters around the frequency it is warped to."""
+    nyquist = SAMPLE_RATE / 2
+    mel_max = 2595.0 * math.log10(1.0 + nyquist / 700.0)
+    edges = 700.0 * (10 ** (torch.linspace(0.0, mel_max, n_mels + 2) / 2595.0) - 1.0)  # (n_mels + 2,) Hz
+    freqs = torch.linspace(0, SAMPLE_RATE // 2, n_freqs)
+    if warp != 1.0:
+        freqs = vtlp_frequencies(freqs, warp)
+    widths = edges[1:] - edges[:-1]
+    slopes = edges[None, :] - freqs[:, None]  # (n_freqs, n_mels + 2)
+    rising = -slopes[:, :-2] / widths[:-1]
+    falling = slopes[:, 2:] / widths[1:]
+    return torch.clamp_min(torch.minimum(rising, falling), 0.0)
 
 
 def num_frames(num_samples: int) -> int:
@@ -56,11 +90,15 @@ class Fbank(torch.nn.Module):
             power=2.0,
         )
 
-    def forward(self, samples: torch.Tensor) -> torch.Tensor:
+    def forward(self, samples: torch.Tensor, warp: float = 1.0) -> torch.Tensor:
+        """`warp` != 1: the filters read a vocal-tract-length-warped spectrum (`mel_filterbank`)."""
         if samples.shape[-1] < WINDOW_SAMPLES:  # shorter than one window: no frames (padding would invent one)
             return samples.new_zeros((*samples.shape[:-1], 0, self.mel.n_mels), dtype=torch.float32)
-        power = self.mel(samples.float())
-        return power.clamp_min(LOG_FLOOR).log().transpose(-1, -2)
+        if warp == 1.0:
+            return self.mel(samples.float()).clamp_min(LOG_FLOOR).log().transpose(-1, -2)
+        spectrum = self.mel.spectrogram(samples.float())  # (..., n_freqs, frames)
+        filters = mel_filterbank(spectrum.shape[-2], self.mel.n_mels, warp).to(spectrum.device)
+        return (spectrum.transpose(-1, -2) @ filters).clamp_min(LOG_FLOOR).log()
 
 
 @dataclass(frozen=True)
@@ -115,22 +153,23 @@ class FeatureExtractor(torch.nn.Module):
     def cmvn(self) -> Cmvn:
         return Cmvn(self.cmvn_mean.cpu(), self.cmvn_std.cpu())
 
-    def log_mel(self, samples: torch.Tensor) -> torch.Tensor:
-        """(samples,) -> (frames, n_mels) log-mel energies before any normalisation."""
+    def log_mel(self, samples: torch.Tensor, warp: float = 1.0) -> torch.Tensor:
+        """(samples,) -> (frames, n_mels) log-mel energies before any normalisation; `warp`:
+        a training utterance's vocal tract length perturbation (`Fbank`)."""
         samples = samples.to(self.cmvn_mean.device)
         total = num_frames(samples.shape[-1])
         if total <= self.block_frames:
-            return self.fbank(samples)
+            return self.fbank(samples, warp)
         blocks = []
         for start in range(0, total, self.block_frames):
             count = min(self.block_frames, total - start)
             first = start * HOP_SAMPLES
-            blocks.append(self.fbank(samples[first : first + WINDOW_SAMPLES + (count - 1) * HOP_SAMPLES]))
+            blocks.append(self.fbank(samples[first : first + WINDOW_SAMPLES + (count - 1) * HOP_SAMPLES], warp))
         return torch.cat(blocks)
 
-    def forward(self, samples: torch.Tensor) -> torch.Tensor:
+    def forward(self, samples: torch.Tensor, warp: float = 1.0) -> torch.Tensor:
         """The offline call: a whole utterance (samples,) -> normalised (frames, n_mels)."""
-        features = self._global(self.log_mel(samples))
+        features = self._global(self.log_mel(samples, warp))
         if self.config.utterance_cmn:
             return features - features.mean(-2, keepdim=True)
         if self.config.running_cmn:

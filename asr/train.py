@@ -346,8 +346,10 @@ def prepare_data(
     texts = [u.text for u in train_utterances]
     new_vocabulary = Tokenizer.from_words(texts) if config.train.units == "word" else Tokenizer.from_texts(texts)
     if init_state is not None:
-        # A fine-tuned model keeps the CMVN statistics its weights were trained with.
-        _, _, tokenizer, extractor = restore_model(init_state)
+        # A fine-tuned model keeps the CMVN statistics its weights were trained with, and
+        # trains with this run's augmentation (the feature settings themselves must match).
+        _, _, tokenizer, init_extractor = restore_model(init_state)
+        extractor = FeatureExtractor(config.features, init_extractor.cmvn)
         if config.train.init_output_layer == "new":
             tokenizer = new_vocabulary
         missing = sorted(set(new_vocabulary.tokens) - set(tokenizer.tokens))

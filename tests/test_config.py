@@ -60,6 +60,13 @@ def test_gain_range_is_checked():
             ExperimentConfig().with_overrides({"features.gain_db": bad})
 
 
+def test_vtlp_range_is_checked():
+    assert ExperimentConfig().with_overrides({"features.vtlp": [0.9, 1.2]}).features.vtlp == (0.9, 1.2)
+    for bad in ([1.2, 0.9], [1.1], [0.1, 1.0], [1.0, 3.0]):
+        with pytest.raises(ConfigError, match="vtlp"):
+            ExperimentConfig().with_overrides({"features.vtlp": bad})
+
+
 @pytest.mark.parametrize("key,value", [("model.rnn_type", "transformer"), ("model.subsampling", 3), ("train.precision", "fp8"), ("train.on_bad_audio", "ignore")])
 def test_choices_are_checked(key, value):
     with pytest.raises(ConfigError, match=key):

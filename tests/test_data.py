@@ -180,3 +180,19 @@ def test_training_augmentation_depends_on_the_utterance_not_the_process(tmp_path
     assert all(torch.equal(a, b) for a, b in zip(first, [again[1], again[2], again[0]]))
     dataset.set_epoch(1)
     assert not torch.equal(dataset[0].features, first[0])  # a new epoch, new augmentation
+
+
+def test_vtlp_warps_training_features_only_and_leaves_other_augmentation_as_it_was(tmp_path):
+    path = tmp_path / "a.wav"
+    soundfile.write(path, np.random.default_rng(0).standard_normal(16000).astype(np.float32) * 0.1, 16000)
+    utts = [Utterance("a", path, 1.0, "a")]
+    plain = FeatureConfig(n_mels=20, speed_perturb=True, specaugment=False)
+    warped = FeatureConfig(n_mels=20, speed_perturb=True, specaugment=False, vtlp=(1.2, 1.3))
+
+    def features(config, train):
+        return SpeechDataset(utts, Tokenizer.english(), FeatureExtractor(config), train=train, seed=3)[0].features
+
+    assert not torch.allclose(features(plain, True), features(warped, True))
+    assert torch.equal(features(plain, False), features(warped, False))  # dev: never warped
+    # The warp is drawn after the speed, so the speed a seed gives is the same with or without it.
+    assert features(plain, True).shape == features(warped, True).shape

@@ -1,10 +1,11 @@
 import pytest
 import torch
+import torchaudio.functional as AF
 
 from asr.config import FeatureConfig
 from asr.features import (
-    HOP_SAMPLES, WINDOW_SAMPLES, Cmvn, CmvnAccumulator, Fbank, FeatureError, FeatureExtractor, SpecAugment, num_frames,
-    speed_perturb,
+    HOP_SAMPLES, VTLP_KNEE_HZ, WINDOW_SAMPLES, Cmvn, CmvnAccumulator, Fbank, FeatureError, FeatureExtractor, SpecAugment,
+    mel_filterbank, num_frames, speed_perturb, vtlp_frequencies,
 )
 
 CHUNKINGS = {"1": [1], "37": [37], "160": [160], "400": [400], "1600": [1600], "random": None}
@@ -101,6 +102,33 @@ def test_speed_perturb_changes_length():
     assert abs(len(speed_perturb(x, 0.9)) - 16000 / 0.9) <= 2
     assert abs(len(speed_perturb(x, 1.1)) - 16000 / 1.1) <= 2
     assert speed_perturb(x, 1.0) is x
+
+
+def test_mel_filterbank_unwarped_is_torchaudios():
+    for n_mels in (20, 80):
+        assert torch.allclose(mel_filterbank(201, n_mels), AF.melscale_fbanks(201, 0.0, 8000.0, n_mels, 16000), atol=1e-6)
+
+
+@pytest.mark.parametrize("warp", [0.8, 0.9, 1.1, 1.3])
+def test_vtlp_scales_below_the_knee_and_keeps_the_band(warp):
+    freqs = torch.linspace(0, 8000, 801)
+    warped = vtlp_frequencies(freqs, warp)
+    assert warped[0] == 0 and torch.isclose(warped[-1], torch.tensor(8000.0))
+    assert torch.all(warped[1:] > warped[:-1])  # monotonic: no two frequencies land on one
+    low = freqs <= VTLP_KNEE_HZ * min(warp, 1.0) / warp
+    assert torch.allclose(warped[low], freqs[low] * warp)
+
+
+def test_vtlp_moves_a_tone_up_or_down_the_filterbank():
+    t = torch.arange(16000) / 16000
+    tone = torch.sin(2 * torch.pi * 1000 * t)
+    fbank = Fbank(80)
+    peak = {warp: int(fbank(tone, warp).mean(0).argmax()) for warp in (0.8, 1.0, 1.25)}
+    centres = AF.melscale_fbanks(201, 0.0, 8000.0, 80, 16000).argmax(0) * 40.0  # each filter's peak, Hz
+    assert peak[0.8] < peak[1.0] < peak[1.25]
+    for warp, bin_ in peak.items():  # the tone now reads as 1000 * warp Hz
+        assert abs(float(centres[bin_]) - 1000 * warp) < 80
+    assert torch.equal(fbank(tone, 1.0), fbank(tone))
 
 
 def test_specaugment_masks_with_zeros():

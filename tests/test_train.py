@@ -8,11 +8,11 @@ import torch
 from asr.audio import AudioError
 from asr.checkpoint import CheckpointError, load_checkpoint, restore_model, save_checkpoint
 from asr.config import ExperimentConfig, FeatureConfig, ModelConfig, TrainConfig
-from asr.data import Batch, Utterance
+from asr.data import Batch, BadAudioPolicy, Utterance
 from asr.errors import TrainingError
 from asr.resume import load_resume_state
 from asr.tokenizer import Tokenizer
-from asr.train import Trainer, amp_dtype, run_training
+from asr.train import Trainer, amp_dtype, prepare_data, run_training
 from conftest import tone
 
 CONFIG = ExperimentConfig(
@@ -281,6 +281,11 @@ def test_init_from_starts_from_the_checkpoint_weights(tmp_path, corpus):
     tuned = load_checkpoint(tmp_path / "tuned" / "best.pt")
     assert all(torch.equal(pretrained[k], v) for k, v in tuned["model"].items())
     assert "starting from the weights of" in (tmp_path / "tuned" / "train.log").read_text()
+    # The fine-tuning trains with its own augmentation, on the checkpoint's CMVN statistics.
+    augmented = tune.with_overrides({"features.speed_perturb": True, "features.vtlp": [0.9, 1.1]})
+    data = prepare_data(augmented, corpus, corpus[:2], BadAudioPolicy("fail"), init_state=load_checkpoint(base / "best.pt"))
+    assert data.extractor.config == augmented.features
+    assert torch.equal(data.extractor.cmvn.mean, restore_model(load_checkpoint(base / "best.pt"))[3].cmvn.mean)
 
     # A new output layer for a new vocabulary: the rest still starts from the checkpoint.
     digits = [Utterance(u.id, u.audio, u.duration, "a1" if i % 2 else "b2") for i, u in enumerate(corpus)]
