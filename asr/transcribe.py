@@ -58,13 +58,14 @@ class Transcriber:
         return build_decoder(config or self.config.decode, self.tokenizer.tokens, self.frame_shift)
 
     @torch.inference_mode()
-    def logprobs(self, samples: torch.Tensor) -> np.ndarray:
+    def logprobs(self, samples: torch.Tensor, warp: float = 1.0) -> np.ndarray:
         """(samples,) at 16 kHz -> (frames', vocab) float32 natural-log posteriors; a unidirectional
         model's audio gets `stream.end_padding_ms` of silence after it, as the streaming recognizer gives it
-        (`StreamConfig` says why)."""
+        (`StreamConfig` says why). `warp` != 1 reads the audio through a vocal tract length warp
+        (`asr.features.vtlp_frequencies`; tools/warp_wer.py)."""
         if not self.model.config.bidirectional:
             samples = end_padded(samples, end_padding_samples(self.config.stream))
-        feats = self.extractor(samples.to(self.device))
+        feats = self.extractor(samples.to(self.device), warp)
         if feats.shape[0] == 0:  # shorter than one window: nothing was heard, so nothing is decoded
             return np.zeros((0, self.tokenizer.size), np.float32)
         step = self.model.subsampling
