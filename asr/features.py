@@ -154,8 +154,8 @@ class FeatureExtractor(torch.nn.Module):
         return Cmvn(self.cmvn_mean.cpu(), self.cmvn_std.cpu())
 
     def log_mel(self, samples: torch.Tensor, warp: float = 1.0) -> torch.Tensor:
-        """(samples,) -> (frames, n_mels) log-mel energies before any normalisation; `warp`:
-        a training utterance's vocal tract length perturbation (`Fbank`)."""
+        """(samples,) -> (frames, n_mels) log-mel energies before any normalisation; `warp` != 1
+        reads them through a vocal tract length warp (`Fbank`: `features.vtlp` in training)."""
         samples = samples.to(self.cmvn_mean.device)
         total = num_frames(samples.shape[-1])
         if total <= self.block_frames:
