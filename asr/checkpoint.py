@@ -84,16 +84,22 @@ def load_checkpoint_or_previous(path: Pathlike) -> tuple[dict[str, Any], Path]:
         return payload, previous
 
 
-def model_payload(model: AcousticModel, config: ExperimentConfig, tokenizer: Tokenizer, extractor: FeatureExtractor) -> dict[str, Any]:
-    """What inference needs: weights, config, vocabulary, CMVN."""
+def model_payload(
+    model: AcousticModel, config: ExperimentConfig, tokenizer: Tokenizer, extractor: FeatureExtractor, words: dict[str, int] | None = None
+) -> dict[str, Any]:
+    """What inference needs: weights, config, vocabulary, CMVN; for a phone model (`train.units:
+    phone`) also the training text's word counts, which spell its output without an LM."""
     cmvn = extractor.cmvn
-    return {
+    payload = {
         "config": config.to_dict(),
         "tokens": list(tokenizer.tokens),
         "cmvn_mean": cmvn.mean,
         "cmvn_std": cmvn.std,
         "model": model.state_dict(),
     }
+    if words:
+        payload["words"] = dict(words)
+    return payload
 
 
 def restore_model(payload: dict[str, Any], path: Pathlike = "<checkpoint>") -> tuple[AcousticModel, ExperimentConfig, Tokenizer, FeatureExtractor]:

@@ -107,6 +107,7 @@ class ModelConfig:
 
 
 BAD_AUDIO_POLICIES = ("fail", "skip")
+PHONE = "phone"  # train.units: phones, spelled back in words when decoding (asr.phonetic)
 
 
 @dataclass(frozen=True)
@@ -128,7 +129,10 @@ class TrainConfig:
     on_bad_audio: str = setting("fail", "what an unreadable audio file in a manifest does", choices=BAD_AUDIO_POLICIES)
     cmvn_utterances: int = setting(1000, "utterances sampled for the global CMVN statistics")
     sortagrad_epochs: int = setting(0, "first epochs whose batches go shortest first (SortaGrad), then shuffled")
-    units: str = setting("char", "output tokens (word: one per word of the training text; small vocabularies)", choices=("char", "word"))
+    units: str = setting(
+        "char", "output tokens (word: one per word of the training text, small vocabularies; phone: the training words' "
+        "CMUdict pronunciations, spelled back in words when decoding)", choices=("char", "word", PHONE)
+    )
     tbptt_frames: int = setting(0, "truncated BPTT: recurrent chunks of this many output frames, state detached between them; 0 = full BPTT")
     init_from: str = setting("", "fine-tune: start from this checkpoint's weights (its feature and model settings must be these), with this run's own optimiser and schedule")
     init_output_layer: str = setting(

@@ -6,13 +6,15 @@ non-blocking copies when a GPU is present, and on the CPU otherwise, from the sa
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import math
 import random
 import time
+from collections import Counter
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import torch
@@ -21,7 +23,7 @@ from tqdm import tqdm
 
 from asr import distributed
 from asr.checkpoint import model_payload, restore_model, save_checkpoint
-from asr.config import ExperimentConfig, TrainConfig, save_config
+from asr.config import PHONE, ExperimentConfig, TrainConfig, save_config
 from asr.data import (
     BadAudioPolicy, Batch, SpeechDataset, Utterance, check_audio, collate, compute_cmvn,
     drop_untrainable,
@@ -29,6 +31,7 @@ from asr.data import (
 from asr.errors import TrainingError
 from asr.features import FeatureExtractor, end_padding_samples
 from asr.model import AcousticModel
+from asr.phonetic import Pronouncer, PronunciationError
 from asr.resume import load_init_state, load_init_weights, load_resume_state, random_state, set_random_state
 from asr.sampler import DurationBatchSampler
 from asr.scoring import error_rates
@@ -81,6 +84,7 @@ class Trainer:
     steps_per_epoch: int
     bad_audio: BadAudioPolicy | None = None  # default: the config's train.on_bad_audio
     context: distributed.Context | None = None  # default: a single process on `device`
+    words: dict[str, int] = field(default_factory=dict)  # phone units: saved with the model (`model_payload`)
 
     def __post_init__(self) -> None:
         train = self.config.train
@@ -225,7 +229,7 @@ class Trainer:
 
     def model_payload(self) -> dict:
         """What inference needs (`best.pt`): weights, config, vocabulary, CMVN."""
-        return model_payload(self.model, self.config, self.tokenizer, self.extractor)
+        return model_payload(self.model, self.config, self.tokenizer, self.extractor, self.words)
 
     def state_dict(self) -> dict:
         """Everything a resume needs. Every rank must call it (the ranks' random states are gathered)."""
@@ -278,6 +282,7 @@ class PreparedData:
     dev: list[Utterance]
     tokenizer: Tokenizer
     extractor: FeatureExtractor
+    words: dict[str, int] = field(default_factory=dict)  # phone units: the training text's word counts
 
 
 @dataclass
@@ -340,9 +345,15 @@ def prepare_data(
     dev_utterances = check_audio(dev_utterances, bad_audio)
     if not train_utterances or not dev_utterances:
         raise TrainingError(f"no usable {'training' if not train_utterances else 'dev'} utterances left after skipping bad audio")
+    words: dict[str, int] = {}
+    if config.train.units == PHONE:
+        # The model learns phones: every transcript (dev too, so dev CER is the phone error
+        # rate) becomes phonetic words; the word counts spell its output back (asr.phonetic).
+        words = dict(Counter(w for u in train_utterances for w in u.text.split()))
+        train_utterances, dev_utterances = phonetic_utterances(train_utterances), phonetic_utterances(dev_utterances)
     if resume_state is not None:
         _, _, tokenizer, extractor = restore_model(resume_state)
-        return PreparedData(train_utterances, dev_utterances, tokenizer, extractor)
+        return PreparedData(train_utterances, dev_utterances, tokenizer, extractor, resume_state.get("words", words))
     texts = [u.text for u in train_utterances]
     new_vocabulary = Tokenizer.from_words(texts) if config.train.units == "word" else Tokenizer.from_texts(texts)
     if init_state is not None:
@@ -358,12 +369,23 @@ def prepare_data(
                 f"{config.train.init_from} has no output for {', '.join(map(repr, missing[:10]))} of the training text; "
                 "start with a new output layer (train.init_output_layer: new)"
             )
-        return PreparedData(train_utterances, dev_utterances, tokenizer, extractor)
+        return PreparedData(train_utterances, dev_utterances, tokenizer, extractor, words)
     tokenizer = new_vocabulary
     log.info("computing CMVN statistics over up to %d utterances", config.train.cmvn_utterances)
     extractor = FeatureExtractor(config.features)
     cmvn = compute_cmvn(train_utterances, extractor, config.train.cmvn_utterances, config.train.seed, bad_audio)
-    return PreparedData(train_utterances, dev_utterances, tokenizer, FeatureExtractor(config.features, cmvn))
+    return PreparedData(train_utterances, dev_utterances, tokenizer, FeatureExtractor(config.features, cmvn), words)
+
+
+def phonetic_utterances(utterances: list[Utterance]) -> list[Utterance]:
+    """The utterances with their transcripts in phonetic words (`asr.phonetic`); a clear error
+    where a word has no pronunciation."""
+    pronouncer = Pronouncer()
+    try:
+        pronouncer.prepare(w for u in utterances for w in u.text.split())
+    except PronunciationError as err:
+        raise TrainingError(f"phone units: {err}") from None
+    return [dataclasses.replace(u, text=pronouncer.text(u.text)) for u in utterances]
 
 
 def build_trainer(
@@ -398,7 +420,9 @@ def build_trainer(
         batch_sampler=DurationBatchSampler([u.duration for u in data.dev], train_cfg.max_batch_seconds, shuffle=False, **shard),
         collate_fn=collate, num_workers=train_cfg.num_workers, pin_memory=pin, generator=torch.Generator(),
     )
-    trainer = Trainer(model, config, data.tokenizer, data.extractor, device, steps_per_epoch=len(sampler), bad_audio=bad_audio, context=context)
+    trainer = Trainer(
+        model, config, data.tokenizer, data.extractor, device, steps_per_epoch=len(sampler), bad_audio=bad_audio, context=context, words=data.words
+    )
     if resume_state is not None:
         trainer.load_state_dict(resume_state)
     return trainer, Loaders(train_loader, dev_loader, sampler, {u.id: u for u in data.dev})

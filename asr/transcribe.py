@@ -13,7 +13,7 @@ sides, which is all a bidirectional layer needs at a window edge in practice.
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -42,6 +42,7 @@ class Transcriber:
     tokenizer: Tokenizer
     extractor: FeatureExtractor
     device: torch.device
+    words: dict[str, int] = field(default_factory=dict)  # a phone model's training words (`asr.checkpoint.model_payload`)
 
     def __post_init__(self) -> None:
         self.model.to(self.device).eval()
@@ -55,7 +56,7 @@ class Transcriber:
 
     def decoder(self, config: DecodeConfig | None = None) -> Decoder:
         """The decoder `config` describes (default: the checkpoint's `decode` section) for this model's tokens."""
-        return build_decoder(config or self.config.decode, self.tokenizer.tokens, self.frame_shift)
+        return build_decoder(config or self.config.decode, self.tokenizer.tokens, self.frame_shift, self.config.train.units, self.words)
 
     @torch.inference_mode()
     def logprobs(self, samples: torch.Tensor, warp: float = 1.0) -> np.ndarray:
@@ -113,5 +114,6 @@ class Transcriber:
 
 def load_model(path: Pathlike, device: str | torch.device | None = None) -> Transcriber:
     """Load a checkpoint (`weights_only`: it cannot run code) for transcription."""
-    model, config, tokenizer, extractor = restore_model(load_checkpoint(path), path)
-    return Transcriber(model, config, tokenizer, extractor, select_device(device))
+    payload = load_checkpoint(path)
+    model, config, tokenizer, extractor = restore_model(payload, path)
+    return Transcriber(model, config, tokenizer, extractor, select_device(device), payload.get("words", {}))

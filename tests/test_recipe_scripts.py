@@ -117,6 +117,21 @@ def test_ljspeech_fine_tunes_the_english_model_with_its_settings(tree_without_ve
         assert result.returncode == 2 and message in result.stderr and result.stdout == ""
 
 
+def test_demo_trains_phones_and_letters_on_request(tree_without_venv, tmp_path):
+    (phones,) = training_commands(tree_without_venv, tmp_path, "synth", 1, "--streaming")
+    assert "--units" not in phones and "--exp-dir exp/synth_stream " in phones + " "  # conf/train.yaml says units: phone
+    (letters,) = training_commands(tree_without_venv, tmp_path, "synth", 1, "--streaming", "--letters")
+    assert "--units char" in letters and "--exp-dir exp/synth_stream_letters" in letters
+
+
+def test_ljspeech_trains_phones_from_scratch_only(tree_without_venv, tmp_path):
+    (command,) = training_commands(tree_without_venv, tmp_path, "ljspeech", 2, "--phones")
+    assert "--units phone" in command and "--train data/ljspeech/train.jsonl" in command and command.endswith("--exp-dir exp/ljspeech_phones")
+    result = subprocess.run(["bash", "recipes/ljspeech/run.sh", "--stage", "2", "--phones", "--tts"], cwd=tree_without_venv,
+                            env={"PATH": f"{tmp_path / 'bin'}:{SYSTEM_PATH}"}, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2 and "--phones trains from scratch" in result.stderr and result.stdout == ""
+
+
 @pytest.mark.parametrize("recipe, configs", [
     ("ljspeech", ("train.yaml", "finetune_english.yaml")),
     ("librispeech", ("train.yaml", "finetune_english.yaml")),

@@ -18,9 +18,8 @@ import numpy as np
 
 from asr.cli.decode import add_bad_audio_argument, load_model_and_decoder
 from asr.cli.flags import UsageError, add_config_flags, add_model_arguments
-from asr.config import BeamSearchOptions, save_config
+from asr.config import GREEDY, BeamSearchOptions, DecodeConfig, save_config
 from asr.data import BadAudioPolicy, load_manifest, read_audio
-from asr.decode.greedy import GreedyDecoder
 from asr.scoring import error_rates
 
 TUNE_ALPHAS = "0,0.25,0.5,0.75,1,1.5,2"  # the default grid: LM weights
@@ -51,7 +50,7 @@ def run(args: argparse.Namespace) -> int:
     if not samples:
         raise UsageError(f"{args.manifest}: no readable utterances")
     references, logprobs = [u.text for u, _ in samples], [model.logprobs(x) for _, x in samples]
-    greedy = GreedyDecoder(model.tokenizer.tokens, model.frame_shift).decode_batch(logprobs)
+    greedy = model.decoder(DecodeConfig(decoder=GREEDY)).decode_batch(logprobs)  # spelled back in words for a phone model
     greedy_rates = error_rates(references, [h[0].text for h in greedy])
     wer = np.array([[_sweep_wer(decoder.with_options(o), logprobs, references, args.threads) for o in row] for row in grid])
     print(f"decoder {config.decode.describe(omit=NOT_TUNED)}")

@@ -14,12 +14,14 @@ from pathlib import Path
 
 import numpy as np
 
-from asr.config import GREEDY, DecodeConfig
+from asr.config import GREEDY, PHONE, DecodeConfig
 from asr.decode.greedy import GreedyDecoder
-from asr.decode.lm import NgramLM
+from asr.decode.lm import ArpaModel, NgramLM, read_arpa_file
 from asr.decode.prefix_beam import BeamSearchDecoder
+from asr.decode.spelled import SpelledDecoder
 from asr.decode.types import Decoder
 from asr.errors import first_line
+from asr.phonetic import Pronouncer, PronunciationError, Speller, phonetic_lm
 from asr.text import normalize_text
 
 log = logging.getLogger("asr")
@@ -29,8 +31,20 @@ class DecoderError(ValueError):
     """A decoder setting cannot be used: unreadable LM or lexicon, bad hotword."""
 
 
-def build_decoder(config: DecodeConfig, tokens: Sequence[str], frame_shift: float) -> Decoder:
-    """The decoder `config` describes, for a model with `tokens` (blank first) and `frame_shift` seconds per frame."""
+def build_decoder(
+    config: DecodeConfig, tokens: Sequence[str], frame_shift: float, units: str = "char", words: dict[str, int] | None = None
+) -> Decoder:
+    """The decoder `config` describes, for a model with `tokens` (blank first) and `frame_shift` seconds per frame.
+
+    A phone model (`units` "phone") gets the same search over phonetic words, spelled back in
+    words (`SpelledDecoder`) from `words` (its training text's word counts) and the LM's and
+    lexicon's words; the LM, lexicon and hotwords are given in words, as for any model.
+    """
+    if units == PHONE:
+        try:
+            return _phone_decoder(config, tokens, frame_shift, words or {})
+        except PronunciationError as err:
+            raise DecoderError(str(err)) from None
     if config.decoder == GREEDY:
         return GreedyDecoder(tokens, frame_shift)
     index = set(tokens)
@@ -42,6 +56,38 @@ def build_decoder(config: DecodeConfig, tokens: Sequence[str], frame_shift: floa
         return BeamSearchDecoder(tokens, config.beam, lm=lm, lexicon=lexicon, hotwords=hotwords or None, frame_shift=frame_shift)
     except ValueError as err:
         raise DecoderError(str(err)) from None
+
+
+def _phone_decoder(config: DecodeConfig, tokens: Sequence[str], frame_shift: float, words: dict[str, int]) -> Decoder:
+    pronouncer = Pronouncer()
+    vocabulary = dict(words)  # the words that may be output, with their training counts
+    if config.decoder == GREEDY:
+        return SpelledDecoder(GreedyDecoder(tokens, frame_shift), Speller(vocabulary, pronouncer=pronouncer))
+    index = set(tokens)
+    hotwords = {_hotword_spelling(word, index): bonus for word, bonus in map(parse_hotword, config.hotwords)}
+    for word in hotwords:
+        vocabulary.setdefault(word, 0)  # a hotword may be spelled out even if nothing else knows it
+    hotwords = {pronouncer.word(word): bonus for word, bonus in hotwords.items()}
+    word_lm = phone_lm = None
+    if config.lm:
+        arpa = load_arpa(Path(config.lm))
+        word_lm, phone_lm = NgramLM(arpa), NgramLM(phonetic_lm(arpa, pronouncer))
+        log.info("LM %s: order %d, %d words, %d phonetic words", config.lm, word_lm.order, len(word_lm.vocab), len(phone_lm.vocab))
+        for word in arpa.vocab:
+            vocabulary.setdefault(word, 0)
+    lexicon = None
+    if config.lexicon:
+        lexicon_words = read_lexicon(Path(config.lexicon), index)
+        pronouncer.prepare(lexicon_words)
+        lexicon = sorted({pronouncer.cache[w] for w in lexicon_words} - {""})
+        vocabulary = {w: vocabulary.get(w, 0) for w in lexicon_words}  # the lexicon is all the search may output
+    for special in ("<s>", "</s>", "<unk>"):
+        vocabulary.pop(special, None)
+    try:
+        inner = BeamSearchDecoder(tokens, config.beam, lm=phone_lm, lexicon=lexicon, hotwords=hotwords or None, frame_shift=frame_shift)
+    except ValueError as err:
+        raise DecoderError(str(err)) from None
+    return SpelledDecoder(inner, Speller(vocabulary, lm=word_lm, pronouncer=pronouncer))
 
 
 def parse_hotword(text: str) -> tuple[str, float]:
@@ -57,14 +103,18 @@ def parse_hotword(text: str) -> tuple[str, float]:
 
 
 def load_lm(path: Path) -> NgramLM:
+    lm = NgramLM(load_arpa(path))
+    log.info("LM %s: order %d, %d words", path, lm.order, len(lm.vocab))
+    return lm
+
+
+def load_arpa(path: Path) -> ArpaModel:
     if not path.is_file():
         raise DecoderError(f"{path}: no such LM file")
     try:
-        lm = NgramLM.load(path)
+        return read_arpa_file(path)
     except (OSError, ValueError, KeyError, IndexError, EOFError) as err:  # what a malformed ARPA file raises
         raise DecoderError(f"{path}: not a readable ARPA LM ({first_line(err)})") from None
-    log.info("LM %s: order %d, %d words", path, lm.order, len(lm.vocab))
-    return lm
 
 
 def read_lexicon(path: Path, tokens: set[str]) -> list[str]:
