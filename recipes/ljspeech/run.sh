@@ -4,7 +4,7 @@
 # Stages are safe to re-run.
 #   bash recipes/ljspeech/run.sh [--data-dir DIR] [--download] [--stage N] [--stop-stage N]
 #                                [--exp-dir DIR] [--seed N] [--tts]
-#                                [--an4-dir DIR] [--librispeech-dir DIR] [--init-from CKPT]
+#                                [--an4-dir DIR] [--librispeech-dir DIR] [--init-from CKPT] [--phones]
 # DIR is the LJSpeech-1.1 folder (metadata.csv, wavs/); --download fetches it first (2.6 GB).
 # --tts has Debian's TTS engines read 3,000 text-only lines (stage 1), pre-trains on that
 # (conf/pretrain.yaml) and fine-tunes on the recordings from it (conf/finetune.yaml); exp dir
@@ -17,20 +17,26 @@
 # trained on LJ Speech's training clips among others, never its dev or test ones) on the
 # recordings (conf/finetune_english.yaml: the English model's streaming shape); exp dir
 # exp/ljspeech_ft. Not with --tts or --an4-dir/--librispeech-dir.
+# --phones trains from scratch on phones instead of letters (train.units: phone, asr/phonetic.py:
+# the model speaks words all the same); exp dir exp/ljspeech_phones. Not with the options above.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 data_dir=download/LJSpeech-1.1; out_dir=data/ljspeech; exp_dir=; stage=0; stop_stage=4; seed=; download=false; tts=false
-an4_dir=; librispeech_dir=; init_from=
+an4_dir=; librispeech_dir=; init_from=; phones=false
 . recipes/parse_options.sh
 . recipes/pool_speakers.sh
 here=recipes/ljspeech
 real=$([ -n "$an4_dir$librispeech_dir" ] && echo true || echo false)
 if [ -z "$exp_dir" ]; then
-  if [ -n "$init_from" ]; then exp_dir=exp/ljspeech_ft
+  if $phones; then exp_dir=exp/ljspeech_phones
+  elif [ -n "$init_from" ]; then exp_dir=exp/ljspeech_ft
   elif $real; then exp_dir=exp/ljspeech_real; elif $tts; then exp_dir=exp/ljspeech_tts; else exp_dir=exp/ljspeech; fi
 fi
 get=$($download && echo --download || true)
 if $real && $tts; then echo "$0: --tts pre-trains on TTS speech, --an4-dir/--librispeech-dir on real speech: choose one" >&2; exit 2; fi
+if $phones && { $real || $tts || [ -n "$init_from" ]; }; then
+  echo "$0: --phones trains from scratch: drop --tts, --an4-dir/--librispeech-dir and --init-from" >&2; exit 2
+fi
 if [ -n "$init_from" ]; then
   if $real || $tts; then echo "$0: --init-from starts from a trained model: drop --tts and --an4-dir/--librispeech-dir" >&2; exit 2; fi
   [ -f "$init_from" ] || { echo "$0: --init-from $init_from: no such checkpoint (train it with recipes/english/run.sh)" >&2; exit 2; }
@@ -68,6 +74,9 @@ if [ "$stage" -le 2 ] && [ "$stop_stage" -ge 2 ]; then
     echo "== stage 2: pre-train on the TTS speech, then fine-tune on the recordings"
     train "${exp_dir}_pretrain" "$out_dir/tts/train.jsonl" --config $here/conf/pretrain.yaml
     train "$exp_dir" "$out_dir/train.jsonl" --config $here/conf/finetune.yaml --init-from "${exp_dir}_pretrain/best.pt"
+  elif $phones; then
+    echo "== stage 2: train on the recordings alone, phones as the model's units"
+    train "$exp_dir" "$out_dir/train.jsonl" --units phone
   else
     echo "== stage 2: train on the recordings alone"
     train "$exp_dir" "$out_dir/train.jsonl"

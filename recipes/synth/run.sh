@@ -2,17 +2,21 @@
 # The built-in demo: synthesise an English corpus with Debian's TTS engines, train a small
 # LSTM-CTC model on the CPU, report test WER/CER on voices never heard in training, and
 # transcribe a sample file. No download. Stages are safe to re-run.
-#   bash recipes/synth/run.sh [--stage N] [--stop-stage N] [--out-dir DIR] [--exp-dir DIR] [--seed N] [--streaming]
+#   bash recipes/synth/run.sh [--stage N] [--stop-stage N] [--out-dir DIR] [--exp-dir DIR] [--seed N] [--streaming] [--letters]
 # --streaming trains the unidirectional model of conf/stream.yaml (in exp/synth_stream) and
 # ends by streaming the sample file through it (asr stream) after transcribing it.
+# The model learns phones (train.units: phone in conf/train.yaml) and speaks words; --letters
+# trains the letter model instead (exp dir exp/synth_letters or exp/synth_stream_letters).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-out_dir=data/synth; exp_dir=; stage=0; stop_stage=3; seed=; streaming=false
+out_dir=data/synth; exp_dir=; stage=0; stop_stage=3; seed=; streaming=false; letters=false
 . recipes/parse_options.sh
 here=recipes/synth
 configs="--config $here/conf/train.yaml"
 if $streaming; then configs="$configs --config $here/conf/stream.yaml"; fi
-if [ -z "$exp_dir" ]; then if $streaming; then exp_dir=exp/synth_stream; else exp_dir=exp/synth; fi; fi
+if $letters; then configs="$configs --units char"; fi
+suffix=$($letters && echo _letters || true)
+if [ -z "$exp_dir" ]; then if $streaming; then exp_dir=exp/synth_stream$suffix; else exp_dir=exp/synth$suffix; fi; fi
 
 if [ "$stage" -le 0 ] && [ "$stop_stage" -ge 0 ]; then
   echo "== stage 0: synthesise the corpus (espeak-ng, flite, festival)"
@@ -46,9 +50,11 @@ if [ "$stage" -le 3 ] && [ "$stop_stage" -ge 3 ]; then
   file="$out_dir/${sample%% |*}"
   echo "== stage 3: transcribe a test file ($(echo "$sample" | cut -d'|' -f3 | xargs))"
   echo "reference:  $(echo "$sample" | cut -d'|' -f2 | xargs)"
-  asr transcribe "$exp_dir/best.pt" "$file" --json
+  # With stage 2's best decoding (beam search, 3-gram, lexicon, weights chosen on dev) when it ran.
+  decode=; [ -f "$exp_dir/decode-lm-lexicon.yaml" ] && decode="--config $exp_dir/decode-lm-lexicon.yaml"
+  asr transcribe "$exp_dir/best.pt" "$file" --json $decode
   if $streaming; then
     echo "== stage 3: the same file as a stream, 160 ms chunks at the pace of real time"
-    asr stream "$exp_dir/best.pt" "$file" --realtime
+    asr stream "$exp_dir/best.pt" "$file" --realtime $decode
   fi
 fi
