@@ -359,7 +359,13 @@ def prepare_data(
     if init_state is not None:
         # A fine-tuned model keeps the CMVN statistics its weights were trained with, and
         # trains with this run's augmentation (the feature settings themselves must match).
-        _, _, tokenizer, init_extractor = restore_model(init_state)
+        _, init_config, tokenizer, init_extractor = restore_model(init_state)
+        if config.train.init_output_layer == "keep" and init_config.train.units != config.train.units:
+            # Letter and phone vocabularies overlap, so the check on tokens below would not catch it.
+            raise TrainingError(
+                f"{config.train.init_from} was trained with units {init_config.train.units}, this run has {config.train.units}: "
+                f"pass --units {init_config.train.units}, or train.init_output_layer: new for a fresh output layer"
+            )
         extractor = FeatureExtractor(config.features, init_extractor.cmvn)
         if config.train.init_output_layer == "new":
             tokenizer = new_vocabulary

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import shutil
 
 import numpy as np
@@ -131,6 +132,20 @@ def test_phone_units_train_on_pronunciations_and_keep_the_words(tmp_path):
     model = load_model(best, "cpu")
     assert isinstance(model.decoder(), SpelledDecoder)
     assert model.decoder().speller.spellings["t8"] == ["two", "to"]  # greedy output is spelled from the training words, most frequent first
+
+
+def test_fine_tuning_refuses_a_model_of_other_units_unless_its_head_is_new(tmp_path):
+    from asr.errors import TrainingError
+    from asr.resume import load_init_state
+
+    soundfile.write(tmp_path / "u.wav", tone(0.8), 16000)
+    utts = [Utterance("u", tmp_path / "u.wav", 0.8, "two cats")]
+    letters = run_training(dataclasses.replace(_tiny_config(), train=dataclasses.replace(_tiny_config().train, units="char")), utts, utts, tmp_path / "letters", torch.device("cpu"))
+    phones = _tiny_config(init_from=str(letters))
+    with pytest.raises(TrainingError, match="trained with units char, this run has phone"):
+        prepare_data(phones, utts, utts, BadAudioPolicy("fail"), init_state=load_init_state(phones))
+    fresh = _tiny_config(init_from=str(letters), init_output_layer="new")
+    assert "8" in prepare_data(fresh, utts, utts, BadAudioPolicy("fail"), init_state=load_init_state(fresh)).tokenizer.tokens
 
 
 def test_eval_of_a_phone_model_scores_words(tmp_path, capsys):

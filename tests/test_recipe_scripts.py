@@ -124,12 +124,21 @@ def test_demo_trains_phones_and_letters_on_request(tree_without_venv, tmp_path):
     assert "--units char" in letters and "--exp-dir exp/synth_stream_letters" in letters
 
 
-def test_ljspeech_trains_phones_from_scratch_only(tree_without_venv, tmp_path):
+def test_english_trains_phones_on_request(tree_without_venv, tmp_path):
+    (command,) = training_commands(tree_without_venv, tmp_path, "english", 1, "--phones")
+    assert command.endswith("--exp-dir exp/english_phones --units phone")
+
+
+def test_ljspeech_trains_phones_from_scratch_or_a_phone_model(tree_without_venv, tmp_path):
     (command,) = training_commands(tree_without_venv, tmp_path, "ljspeech", 2, "--phones")
     assert "--units phone" in command and "--train data/ljspeech/train.jsonl" in command and command.endswith("--exp-dir exp/ljspeech_phones")
+    model = tmp_path / "english_phones.pt"
+    model.write_bytes(b"")
+    (tuned,) = training_commands(tree_without_venv, tmp_path, "ljspeech", 2, "--phones", "--init-from", str(model))
+    assert f"--init-from {model} --units phone" in tuned and tuned.endswith("--exp-dir exp/ljspeech_ft_phones")
     result = subprocess.run(["bash", "recipes/ljspeech/run.sh", "--stage", "2", "--phones", "--tts"], cwd=tree_without_venv,
                             env={"PATH": f"{tmp_path / 'bin'}:{SYSTEM_PATH}"}, capture_output=True, text=True, timeout=60)
-    assert result.returncode == 2 and "--phones trains from scratch" in result.stderr and result.stdout == ""
+    assert result.returncode == 2 and "drop --tts" in result.stderr and result.stdout == ""
 
 
 @pytest.mark.parametrize("recipe, configs", [

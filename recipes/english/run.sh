@@ -4,16 +4,18 @@
 # set) -> pocketsphinx on the same test sets. Stages are safe to re-run.
 #   bash recipes/english/run.sh [--an4-dir DIR] [--librispeech-dir DIR] [--ljspeech-dir DIR]
 #                               [--fsdd-dir DIR] [--download] [--tts-hours H]
-#                               [--stage N] [--stop-stage N] [--exp-dir DIR] [--seed N]
+#                               [--stage N] [--stop-stage N] [--exp-dir DIR] [--seed N] [--phones]
 # Each DIR is what that corpus's own recipe takes as --data-dir (recipes/<corpus>/README.md);
 # on these machines: --an4-dir ../shared/data/an4 --librispeech-dir ../shared/data/librispeech_part
 # --ljspeech-dir ../shared/data/ljspeech_part --fsdd-dir ../shared/data/fsdd. --download has
 # each corpus's prepare.py fetch what is missing (LJ Speech is 2.6 GB).
+# --phones trains on phones instead of letters (train.units: phone; exp dir exp/english_phones).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 an4_dir=download/an4; librispeech_dir=download/librispeech; ljspeech_dir=download/LJSpeech-1.1; fsdd_dir=download/fsdd
-download=false; tts_hours=1.0; out_dir=data/english; exp_dir=exp/english; stage=0; stop_stage=3; seed=
+download=false; tts_hours=1.0; out_dir=data/english; exp_dir=; stage=0; stop_stage=3; seed=; phones=false
 . recipes/parse_options.sh
+[ -n "$exp_dir" ] || exp_dir=exp/english$($phones && echo _phones || true)
 here=recipes/english
 tests="an4 librispeech ljspeech fsdd tts"
 get=$($download && echo --download || true)
@@ -33,7 +35,7 @@ if [ "$stage" -le 1 ] && [ "$stop_stage" -ge 1 ]; then
   if [ -f "$exp_dir/last.pt" ]; then resume=--resume; else resume=; fi
   # One torch thread, as the recipe was timed; set OMP_NUM_THREADS for more.
   OMP_NUM_THREADS=${OMP_NUM_THREADS:-1} asr train --config $here/conf/train.yaml --train "$out_dir/train.jsonl" \
-    --dev "$out_dir/dev.jsonl" --exp-dir "$exp_dir" $resume ${seed:+--seed "$seed"}
+    --dev "$out_dir/dev.jsonl" --exp-dir "$exp_dir" $resume ${seed:+--seed "$seed"} $($phones && echo --units phone || true)
 fi
 if [ "$stage" -le 2 ] && [ "$stop_stage" -ge 2 ]; then
   echo "== stage 2: score each corpus's test set: greedy, then beam search with one 3-gram of all the LM text"

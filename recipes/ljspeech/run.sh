@@ -17,8 +17,10 @@
 # trained on LJ Speech's training clips among others, never its dev or test ones) on the
 # recordings (conf/finetune_english.yaml: the English model's streaming shape); exp dir
 # exp/ljspeech_ft. Not with --tts or --an4-dir/--librispeech-dir.
-# --phones trains from scratch on phones instead of letters (train.units: phone, asr/phonetic.py:
-# the model speaks words all the same); exp dir exp/ljspeech_phones. Not with the options above.
+# --phones trains on phones instead of letters (train.units: phone, asr/phonetic.py: the model
+# speaks words all the same): from scratch (exp dir exp/ljspeech_phones), or with --init-from a
+# phone model (recipes/english/run.sh --phones: exp/english_phones/best.pt; exp dir
+# exp/ljspeech_ft_phones). Not with --tts or --an4-dir/--librispeech-dir.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 data_dir=download/LJSpeech-1.1; out_dir=data/ljspeech; exp_dir=; stage=0; stop_stage=4; seed=; download=false; tts=false
@@ -28,14 +30,14 @@ an4_dir=; librispeech_dir=; init_from=; phones=false
 here=recipes/ljspeech
 real=$([ -n "$an4_dir$librispeech_dir" ] && echo true || echo false)
 if [ -z "$exp_dir" ]; then
-  if $phones; then exp_dir=exp/ljspeech_phones
-  elif [ -n "$init_from" ]; then exp_dir=exp/ljspeech_ft
+  if [ -n "$init_from" ]; then exp_dir=exp/ljspeech_ft$($phones && echo _phones || true)
+  elif $phones; then exp_dir=exp/ljspeech_phones
   elif $real; then exp_dir=exp/ljspeech_real; elif $tts; then exp_dir=exp/ljspeech_tts; else exp_dir=exp/ljspeech; fi
 fi
 get=$($download && echo --download || true)
 if $real && $tts; then echo "$0: --tts pre-trains on TTS speech, --an4-dir/--librispeech-dir on real speech: choose one" >&2; exit 2; fi
-if $phones && { $real || $tts || [ -n "$init_from" ]; }; then
-  echo "$0: --phones trains from scratch: drop --tts, --an4-dir/--librispeech-dir and --init-from" >&2; exit 2
+if $phones && { $real || $tts; }; then
+  echo "$0: --phones trains from scratch or from --init-from: drop --tts and --an4-dir/--librispeech-dir" >&2; exit 2
 fi
 if [ -n "$init_from" ]; then
   if $real || $tts; then echo "$0: --init-from starts from a trained model: drop --tts and --an4-dir/--librispeech-dir" >&2; exit 2; fi
@@ -65,7 +67,8 @@ fi
 if [ "$stage" -le 2 ] && [ "$stop_stage" -ge 2 ]; then
   if [ -n "$init_from" ]; then
     echo "== stage 2: fine-tune $init_from on the recordings"
-    train "$exp_dir" "$out_dir/train.jsonl" --config $here/conf/finetune_english.yaml --init-from "$init_from"
+    train "$exp_dir" "$out_dir/train.jsonl" --config $here/conf/finetune_english.yaml --init-from "$init_from" \
+      $($phones && echo --units phone || true)
   elif $real; then
     echo "== stage 2: pre-train on the pooled real speech, then fine-tune on the LJ Speech recordings"
     train "${exp_dir}_pretrain" "$out_dir/pretrain_real/train.jsonl" --config $here/conf/pretrain_real.yaml
