@@ -364,7 +364,7 @@ def prepare_data(
             # Letter and phone vocabularies overlap, so the check on tokens below would not catch it.
             raise TrainingError(
                 f"{config.train.init_from} was trained with units {init_config.train.units}, this run has {config.train.units}: "
-                f"pass --units {init_config.train.units}, or train.init_output_layer: new for a fresh output layer"
+                f"set train.units: {init_config.train.units}, or train.init_output_layer: new for a fresh output layer"
             )
         extractor = FeatureExtractor(config.features, init_extractor.cmvn)
         if config.train.init_output_layer == "new":
