@@ -350,7 +350,7 @@ def prepare_data(
         # The model learns phones: every transcript (dev too, so dev CER is the phone error
         # rate) becomes phonetic words; the word counts spell its output back (asr.phonetic).
         words = dict(Counter(w for u in train_utterances for w in u.text.split()))
-        train_utterances, dev_utterances = phonetic_utterances(train_utterances), phonetic_utterances(dev_utterances)
+        train_utterances, dev_utterances = phonetic_utterances(train_utterances, dev_utterances)
     if resume_state is not None:
         _, _, tokenizer, extractor = restore_model(resume_state)
         return PreparedData(train_utterances, dev_utterances, tokenizer, extractor, resume_state.get("words", words))
@@ -383,15 +383,15 @@ def prepare_data(
     return PreparedData(train_utterances, dev_utterances, tokenizer, FeatureExtractor(config.features, cmvn), words)
 
 
-def phonetic_utterances(utterances: list[Utterance]) -> list[Utterance]:
-    """The utterances with their transcripts in phonetic words (`asr.phonetic`); a clear error
-    where a word has no pronunciation."""
+def phonetic_utterances(*splits: list[Utterance]) -> tuple[list[Utterance], ...]:
+    """Each split with its transcripts in phonetic words (`asr.phonetic`), every word looked up
+    once (one espeak-ng run for all splits); a clear error where a word has no pronunciation."""
     pronouncer = Pronouncer()
     try:
-        pronouncer.prepare(w for u in utterances for w in u.text.split())
+        pronouncer.prepare(w for split in splits for u in split for w in u.text.split())
     except PronunciationError as err:
         raise TrainingError(f"phone units: {err}") from None
-    return [dataclasses.replace(u, text=pronouncer.text(u.text)) for u in utterances]
+    return tuple([dataclasses.replace(u, text=pronouncer.text(u.text)) for u in split] for split in splits)
 
 
 def build_trainer(

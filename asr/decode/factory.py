@@ -16,7 +16,7 @@ import numpy as np
 
 from asr.config import GREEDY, PHONE, DecodeConfig
 from asr.decode.greedy import GreedyDecoder
-from asr.decode.lm import ArpaModel, NgramLM, read_arpa_file
+from asr.decode.lm import BOS, EOS, UNK, ArpaModel, NgramLM, read_arpa_file
 from asr.decode.prefix_beam import BeamSearchDecoder
 from asr.decode.spelled import SpelledDecoder
 from asr.decode.types import Decoder
@@ -81,7 +81,7 @@ def _phone_decoder(config: DecodeConfig, tokens: Sequence[str], frame_shift: flo
         pronouncer.prepare(lexicon_words)
         lexicon = sorted({pronouncer.cache[w] for w in lexicon_words} - {""})
         vocabulary = {w: vocabulary.get(w, 0) for w in lexicon_words}  # the lexicon is all the search may output
-    for special in ("<s>", "</s>", "<unk>"):
+    for special in (BOS, EOS, UNK):
         vocabulary.pop(special, None)
     try:
         inner = BeamSearchDecoder(tokens, config.beam, lm=phone_lm, lexicon=lexicon, hotwords=hotwords or None, frame_shift=frame_shift)
