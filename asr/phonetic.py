@@ -16,7 +16,6 @@ word is spelled as the word (of the LM, lexicon or training text) the word LM pr
 
 from __future__ import annotations
 
-import math
 import shutil
 import subprocess
 from collections import defaultdict
@@ -147,26 +146,31 @@ def phonetic_lm(model: ArpaModel, pronouncer: Pronouncer) -> ArpaModel:
         word_to_class[i] = vocab.setdefault(name, len(vocab))
     ngrams = []
     for ids, probs, backoffs in model.ngrams:
-        summed: dict[tuple, float] = defaultdict(float)  # (word history, class of the last word) -> probability
-        backoff: dict[tuple, float] = {}
-        for row, prob, bow in zip(ids.tolist(), probs.tolist(), backoffs.tolist()):
-            classes = tuple(word_to_class[row].tolist())
-            summed[(*row[:-1], classes[-1])] += 10.0**prob
-            backoff[classes] = max(backoff.get(classes, -math.inf), bow)
-        best: dict[tuple, float] = {}
-        for key, p in summed.items():
-            classes = (*word_to_class[list(key[:-1])].tolist(), key[-1])
-            best[classes] = max(best.get(classes, 0.0), p)
-        keys = list(best)
-        n = ids.shape[1]
-        ngrams.append(
-            (
-                np.asarray(keys, np.int32).reshape(len(keys), n),
-                np.log10(np.asarray([best[k] for k in keys], np.float64)).astype(np.float32),
-                np.asarray([backoff[k] for k in keys], np.float32),
-            )
-        )
+        # Grouped with numpy, not dicts: a general English 3-gram has millions of n-grams.
+        classes = word_to_class[ids]  # (count, n)
+        histories, by_history = _groups(np.concatenate([ids[:, :-1], classes[:, -1:]], axis=1))
+        summed = np.bincount(by_history, weights=10.0 ** probs.astype(np.float64), minlength=len(histories))
+        keys, by_key = _groups(classes)
+        # Each (word history, class) group belongs to the class n-gram of its members.
+        best = np.zeros(len(keys))
+        np.maximum.at(best, by_key[_first_members(by_history, len(histories))], summed)
+        backoff = np.full(len(keys), -np.inf, np.float32)
+        np.maximum.at(backoff, by_key, backoffs)
+        ngrams.append((keys.astype(np.int32), np.log10(best).astype(np.float32), backoff))
     return ArpaModel(tuple(vocab), tuple(ngrams))
+
+
+def _groups(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(distinct rows in sorted order, each row's group index) of an int array (count, n)."""
+    distinct, index = np.unique(rows, axis=0, return_inverse=True)
+    return distinct, index.reshape(-1)
+
+
+def _first_members(group_of: np.ndarray, n_groups: int) -> np.ndarray:
+    """For each group, the index of one row in it."""
+    first = np.empty(n_groups, np.int64)
+    first[group_of[::-1]] = np.arange(len(group_of) - 1, -1, -1)
+    return first
 
 
 def edit_distance(a: str, b: str, limit: int) -> int:

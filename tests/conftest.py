@@ -27,6 +27,7 @@ def load_tool(name: str):
     try:
         spec = importlib.util.spec_from_file_location(name, tools / f"{name}.py")
         module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module  # as importlib's recipe does: dataclasses look their module up there
         spec.loader.exec_module(module)
     finally:
         sys.path.remove(str(tools))
