@@ -19,7 +19,7 @@ from __future__ import annotations
 import shutil
 import subprocess
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 
 import numpy as np
 
@@ -232,12 +232,17 @@ class Speller:
             self._nearest[phonetic] = best
         return self._nearest[phonetic]
 
-    def spell(self, phonetic_text: str) -> list[str]:
-        """The words of `phonetic_text`, one per phonetic word."""
-        phonetic = phonetic_text.split()
+    def spell(self, phonetic_text: str, fixed: Sequence[str] = ()) -> list[str]:
+        """The words of `phonetic_text`, one per phonetic word; the first ones are `fixed`
+        (spellings already given out, e.g. a stream's stable words), the rest chosen after them."""
+        phonetic = phonetic_text.split()[len(fixed) :]
         if self.lm is None:
-            return [self.options(p)[0] for p in phonetic]
-        hyps: list[tuple[float, np.ndarray, list[str]]] = [(0.0, self.lm.initial_state(), [])]
+            return [*fixed, *(self.options(p)[0] for p in phonetic)]
+        state, score = self.lm.initial_state(), 0.0
+        for word in fixed:
+            logprob, state = self.lm.score_word(state, word)
+            score += logprob
+        hyps: list[tuple[float, np.ndarray, list[str]]] = [(score, state, list(fixed))]
         for p in phonetic:
             grown = []
             for score, state, words in hyps:

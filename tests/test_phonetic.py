@@ -110,6 +110,23 @@ def test_decoders_of_a_phone_model_search_phones_and_speak_words(tmp_path):
     assert isinstance(swept, SpelledDecoder) and swept.decode(logprobs)[0].text == "turn to page two"
 
 
+def test_a_stream_keeps_the_spelling_it_gave_its_stable_words(tmp_path):
+    """What a live caption has committed never changes, even where later words would spell a homophone otherwise."""
+    arpa = tmp_path / "lm.arpa"
+    arpa.write_text(build_arpa(["go to bed", "go to bed", "go two cats"], order=3))
+    config = DecodeConfig(decoder="beam", lm=str(arpa), beam=BeamSearchOptions(beam_size=8, alpha=1.0))
+    beam = build_decoder(config, TOKENS, 0.04, units="phone", words={})
+    logprobs = _peaky(TOKENS, "_g_6_ _t_8_ _k_1_t_s_", peak=0.999)  # sure enough for words to become stable
+    assert beam.decode(logprobs)[0].text == "go two cats"  # the whole file: "cats" says which "t8"
+    state = beam.step(beam.begin(), logprobs[:14])  # "go t8" said, "k" begun
+    assert beam.stable(state) == "go to"  # from its left context alone, "go to" is likelier
+    state = beam.step(state, logprobs[14:])
+    assert beam.partial(state).text.split()[:2] == ["go", "to"] and beam.stable(state).split()[:2] == ["go", "to"]
+    assert beam.end(state)[0].text == "go to cats"
+    fresh = beam.step(beam.begin(), logprobs)  # partial first, no stable asked before: both agree
+    assert beam.partial(fresh).text.startswith(beam.stable(fresh))
+
+
 def _tiny_config(**train):
     return ExperimentConfig(
         features=FeatureConfig(n_mels=20, speed_perturb=False, specaugment=False),
