@@ -126,7 +126,7 @@ def test_demo_trains_phones_and_letters_on_request(tree_without_venv, tmp_path):
 
 def test_english_trains_phones_on_request(tree_without_venv, tmp_path):
     (command,) = training_commands(tree_without_venv, tmp_path, "english", 1, "--phones")
-    assert command.endswith("--exp-dir exp/english_phones --units phone")
+    assert command.endswith("--exp-dir exp/english_phones --config recipes/english/conf/phones.yaml")  # units: phone
 
 
 def test_ljspeech_trains_phones_from_scratch_or_a_phone_model(tree_without_venv, tmp_path):

@@ -9,7 +9,7 @@
 # on these machines: --an4-dir ../shared/data/an4 --librispeech-dir ../shared/data/librispeech_part
 # --ljspeech-dir ../shared/data/ljspeech_part --fsdd-dir ../shared/data/fsdd. --download has
 # each corpus's prepare.py fetch what is missing (LJ Speech is 2.6 GB).
-# --phones trains on phones instead of letters (train.units: phone; exp dir exp/english_phones).
+# --phones trains on phones instead of letters, 40 epochs (conf/phones.yaml; exp dir exp/english_phones).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 an4_dir=download/an4; librispeech_dir=download/librispeech; ljspeech_dir=download/LJSpeech-1.1; fsdd_dir=download/fsdd
@@ -35,7 +35,7 @@ if [ "$stage" -le 1 ] && [ "$stop_stage" -ge 1 ]; then
   if [ -f "$exp_dir/last.pt" ]; then resume=--resume; else resume=; fi
   # One torch thread, as the recipe was timed; set OMP_NUM_THREADS for more.
   OMP_NUM_THREADS=${OMP_NUM_THREADS:-1} asr train --config $here/conf/train.yaml --train "$out_dir/train.jsonl" \
-    --dev "$out_dir/dev.jsonl" --exp-dir "$exp_dir" $resume ${seed:+--seed "$seed"} $($phones && echo --units phone || true)
+    --dev "$out_dir/dev.jsonl" --exp-dir "$exp_dir" $resume ${seed:+--seed "$seed"} $($phones && echo --config $here/conf/phones.yaml || true)
 fi
 if [ "$stage" -le 2 ] && [ "$stop_stage" -ge 2 ]; then
   echo "== stage 2: score each corpus's test set: greedy, then beam search with one 3-gram of all the LM text"
