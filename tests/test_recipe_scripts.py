@@ -9,6 +9,8 @@ import numpy as np
 import pytest
 import soundfile
 
+from asr.config import ExperimentConfig, load_config
+
 ROOT = Path(__file__).resolve().parents[1]
 SYSTEM_PATH = "/usr/bin:/bin"
 
@@ -249,3 +251,8 @@ def test_demo_and_english_recipe_synthesise_data_synth_alike():
     demo = synth_options("synth", "$here/prepare.py")
     assert demo == synth_options("english", "recipes/synth/prepare.py")
     assert "--rms-in-training" in demo
+
+
+@pytest.mark.parametrize("path", sorted(ROOT.glob("recipes/*/conf/*.yaml")), ids=lambda p: f"{p.parent.parent.name}/{p.name}")
+def test_every_recipe_config_applies_over_the_defaults(path):
+    assert isinstance(load_config(path, ExperimentConfig()), ExperimentConfig)  # unknown keys or bad values raise
