@@ -148,29 +148,22 @@ def phonetic_lm(model: ArpaModel, pronouncer: Pronouncer) -> ArpaModel:
     for ids, probs, backoffs in model.ngrams:
         # Grouped with numpy, not dicts: a general English 3-gram has millions of n-grams.
         classes = word_to_class[ids]  # (count, n)
-        histories, by_history = _groups(np.concatenate([ids[:, :-1], classes[:, -1:]], axis=1))
-        summed = np.bincount(by_history, weights=10.0 ** probs.astype(np.float64), minlength=len(histories))
-        keys, by_key = _groups(classes)
+        _, first, by_history = _groups(np.concatenate([ids[:, :-1], classes[:, -1:]], axis=1))
+        summed = np.bincount(by_history, weights=10.0 ** probs.astype(np.float64), minlength=len(first))
+        keys, _, by_key = _groups(classes)
         # Each (word history, class) group belongs to the class n-gram of its members.
         best = np.zeros(len(keys))
-        np.maximum.at(best, by_key[_first_members(by_history, len(histories))], summed)
+        np.maximum.at(best, by_key[first], summed)
         backoff = np.full(len(keys), -np.inf, np.float32)
         np.maximum.at(backoff, by_key, backoffs)
         ngrams.append((keys.astype(np.int32), np.log10(best).astype(np.float32), backoff))
     return ArpaModel(tuple(vocab), tuple(ngrams))
 
 
-def _groups(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(distinct rows in sorted order, each row's group index) of an int array (count, n)."""
-    distinct, index = np.unique(rows, axis=0, return_inverse=True)
-    return distinct, index.reshape(-1)
-
-
-def _first_members(group_of: np.ndarray, n_groups: int) -> np.ndarray:
-    """For each group, the index of one row in it."""
-    first = np.empty(n_groups, np.int64)
-    first[group_of[::-1]] = np.arange(len(group_of) - 1, -1, -1)
-    return first
+def _groups(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(distinct rows in sorted order, a row index of each, each row's group index) of an int array (count, n)."""
+    distinct, first, index = np.unique(rows, axis=0, return_index=True, return_inverse=True)
+    return distinct, first, index.reshape(-1)
 
 
 def edit_distance(a: str, b: str, limit: int) -> int:
